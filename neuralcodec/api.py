@@ -1,0 +1,393 @@
+"""The public Python API: a reusable :class:`Codec`, and ``encode`` / ``decode`` / ``decode_latents``.
+
+Example:
+    >>> import neuralcodec
+    >>> data = neuralcodec.encode("kodim01.png", quality=3)  # doctest: +SKIP
+    >>> image = neuralcodec.decode(data)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from neuralcodec import container, pixels, registry, weights
+from neuralcodec.errors import (
+    BitstreamError,
+    QualityError,
+    UnsupportedImageError,
+    WeightsMismatchError,
+    WeightsNotFoundError,
+)
+from neuralcodec.models import CodecModel
+from neuralcodec.pixels import ImageInput
+from neuralcodec.registry import CodecSpec
+
+__all__ = [
+    "DEFAULT_CODEC",
+    "DEFAULT_MAX_PIXELS",
+    "Codec",
+    "CodecInfo",
+    "FileInfo",
+    "encode",
+    "decode",
+    "decode_latents",
+    "load_codec",
+    "read_info",
+    "available_codecs",
+]
+
+DEFAULT_CODEC = registry.DEFAULT_CODEC
+#: Largest image (in pixels) encoded or decoded unless the caller raises the limit.
+DEFAULT_MAX_PIXELS = 2**26
+_BISECTION_STEPS = 11  # quality resolution 7 / 2**11 < 1/256, the container's step
+
+
+class Codec:
+    """A loaded codec: weights are read and verified once, then reused for every call.
+
+    Args:
+        name: Registered codec name (``neuralcodec models`` lists them).
+        device: Torch device for the transforms. Files decode identically on any device.
+        max_pixels: Largest image accepted by ``encode`` and ``decode``.
+
+    Raises:
+        KeyError: Unknown codec name.
+        WeightsNotFoundError: The codec's weights are not installed.
+
+    Example:
+        >>> codec = Codec("hyperprior")  # doctest: +SKIP
+        >>> codec.decode(codec.encode("kodim01.png", quality=3.5)).size  # doctest: +SKIP
+        (768, 512)
+    """
+
+    def __init__(
+        self,
+        name: str = registry.DEFAULT_CODEC,
+        device: str | torch.device = "cpu",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        spec = registry.get(name)
+        model, weights_id = weights.load_model(spec)
+        self._init(spec, model, weights_id, device, max_pixels)
+
+    @classmethod
+    def from_model(
+        cls,
+        spec: CodecSpec,
+        model: CodecModel,
+        weights_id: int,
+        device: str | torch.device = "cpu",
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> Codec:
+        """A codec around an in-memory model (tests, training); ``model.update()`` must have run."""
+        codec = cls.__new__(cls)
+        codec._init(spec, model, weights_id, device, max_pixels)
+        return codec
+
+    def _init(
+        self,
+        spec: CodecSpec,
+        model: CodecModel,
+        weights_id: int,
+        device: str | torch.device,
+        max_pixels: int,
+    ) -> None:
+        self.spec, self.weights_id, self.max_pixels = spec, weights_id, max_pixels
+        self.device = torch.device(device)
+        self.model = model.eval().to(self.device)
+
+    def to(self, device: str | torch.device) -> Codec:
+        """Move the transforms to ``device``; returns self."""
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        return self
+
+    def _check_size(self, height: int, width: int) -> None:
+        if height * width > self.max_pixels:
+            raise UnsupportedImageError(
+                f"{width}x{height} is over the {self.max_pixels}-pixel limit (raise max_pixels)"
+            )
+
+    @torch.inference_mode()
+    def encode(self, image: ImageInput, quality: float = 3.0) -> bytes:
+        """Compress an image into container bytes.
+
+        Args:
+            image: A PIL image, a uint8 array (H, W[, C]) or a path. Any size and mode;
+                alpha is kept losslessly and the mode is restored on decode.
+            quality: In [1, 8], fractional allowed; coded with a 1/256 step.
+
+        Returns:
+            The ``.ncc`` file contents.
+
+        Raises:
+            QualityError: Quality outside [1, 8].
+            UnsupportedImageError: Unreadable, empty, too large, or float images.
+        """
+        split = pixels.split_image(pixels.open_image(image))
+        return self._encode_split(split, _coded_quality(quality))
+
+    def encode_to_bpp(self, image: ImageInput, bpp: float) -> bytes:
+        """Compress at the highest quality whose file is at most ``bpp`` bits per pixel.
+
+        Bisection on the fractional quality; the whole file (header included) counts.
+
+        Raises:
+            QualityError: ``bpp`` is not positive, or even quality 1 exceeds it.
+        """
+        if not bpp > 0:
+            raise QualityError(f"target bpp must be positive, got {bpp}")
+        split = pixels.split_image(pixels.open_image(image))
+        num_pixels = split.rgb.shape[0] * split.rgb.shape[1]
+        low, high = registry.QUALITY_MIN, registry.QUALITY_MAX
+        best = self._encode_split(split, low)
+        if len(best) * 8 / num_pixels > bpp:
+            raise QualityError(
+                f"target {bpp} bpp is below the lowest quality's {len(best) * 8 / num_pixels:.4f}"
+            )
+        top = self._encode_split(split, high)
+        if len(top) * 8 / num_pixels <= bpp:
+            return top
+        for _ in range(_BISECTION_STEPS):
+            mid = _coded_quality((low + high) / 2)
+            data = self._encode_split(split, mid)
+            if len(data) * 8 / num_pixels <= bpp:
+                low, best = mid, data
+            else:
+                high = mid
+        return best
+
+    @torch.inference_mode()
+    def _encode_split(self, split: pixels.SplitImage, quality: float) -> bytes:
+        height, width = split.rgb.shape[:2]
+        self._check_size(height, width)
+        x = pixels.to_tensor(split.rgb).to(self.device)
+        x = pixels.pad_to_multiple(x, self.model.downsampling_factor)
+        streams = list(self.model.compress(x, quality).streams)
+        flags = 0
+        if split.alpha is not None:
+            streams.append(zlib.compress(split.alpha.tobytes(), 9))
+            flags |= container.FLAG_ALPHA
+        if split.palette is not None:
+            streams.append(split.palette)
+            flags |= container.FLAG_PALETTE
+        header = container.Header(
+            codec_id=self.spec.codec_id,
+            weights_id=self.weights_id,
+            quality=quality,
+            mode=split.mode,
+            height=height,
+            width=width,
+            flags=flags,
+        )
+        return container.pack(header, streams)
+
+    def _unpack(self, data: bytes) -> tuple[container.Header, list[bytes], list[bytes]]:
+        """Parse and check a file against this codec: header, model streams, extra streams."""
+        header, streams = container.unpack(data)
+        if header.codec_id != self.spec.codec_id:
+            raise WeightsMismatchError(
+                f"file was made by codec id {header.codec_id}, this is {self.spec.name!r} "
+                f"(id {self.spec.codec_id})"
+            )
+        if header.weights_id != self.weights_id:
+            raise WeightsMismatchError(
+                f"file was made with weights {header.weights_id:08x}, loaded weights are "
+                f"{self.weights_id:08x}; decode it with the weights that encoded it"
+            )
+        registry.check_quality(header.quality)
+        self._check_size(header.height, header.width)
+        num_model = len(streams) - header.num_extra_streams
+        if num_model != self.model.num_streams:
+            raise BitstreamError(f"{num_model} codec streams, {self.spec.name!r} writes "
+                                 f"{self.model.num_streams}")
+        return header, streams[:num_model], streams[num_model:]
+
+    @torch.inference_mode()
+    def decode_latents(self, data: bytes) -> Tensor:
+        """Entropy-decode the quantized latents y_hat (1, M, h, w) without the synthesis transform.
+
+        Raises:
+            BitstreamError: Corrupt or truncated file.
+            WeightsMismatchError: Made by another codec or other weights.
+        """
+        header, model_streams, _ = self._unpack(data)
+        latent_hw = self.model.latent_hw(header.height, header.width)
+        return self._guarded(lambda: self.model.decompress_latents(model_streams, latent_hw))
+
+    @torch.inference_mode()
+    def decode(self, data: bytes) -> Image.Image:
+        """Decode container bytes to an image in its original mode and size.
+
+        Raises:
+            BitstreamError: Corrupt or truncated file.
+            WeightsMismatchError: Made by another codec or other weights.
+        """
+        header, model_streams, extras = self._unpack(data)
+        latent_hw = self.model.latent_hw(header.height, header.width)
+        x_hat = self._guarded(
+            lambda: self.model.decompress(model_streams, latent_hw, header.quality)
+        )
+        rgb = pixels.to_array(pixels.crop(x_hat, header.height, header.width))
+        alpha = palette = None
+        if header.flags & container.FLAG_ALPHA:
+            alpha = _inflate_plane(extras.pop(0), header.height, header.width)
+        if header.flags & container.FLAG_PALETTE:
+            palette = extras.pop(0)
+            if len(palette) != 768:
+                raise BitstreamError(f"palette stream has {len(palette)} bytes, expected 768")
+        if header.mode == "P" and palette is None or header.mode in ("RGBA", "LA") and alpha is None:
+            raise BitstreamError(f"mode {header.mode} without the stream it needs")
+        return pixels.merge_image(rgb, header.mode, alpha, palette)
+
+    @staticmethod
+    def _guarded(decode_streams):  # type: ignore[no-untyped-def]
+        """Run an entropy decode, turning coder failures and non-finite output into BitstreamError."""
+        try:
+            out: Tensor = decode_streams()
+        except (ValueError, RuntimeError, OverflowError) as error:
+            raise BitstreamError(f"corrupt entropy-coded stream: {error}") from None
+        if not bool(torch.isfinite(out).all()):
+            raise BitstreamError("corrupt entropy-coded stream (non-finite values)")
+        return out
+
+
+def _coded_quality(quality: float) -> float:
+    """Validate ``quality`` and round it to the container's 1/256 grid."""
+    q = registry.check_quality(quality)
+    return round(q * container.QUALITY_SCALE) / container.QUALITY_SCALE
+
+
+def _inflate_plane(stream: bytes, height: int, width: int) -> np.ndarray:
+    """Inflate an alpha plane, reading at most height*width + 1 bytes (no zip bombs)."""
+    inflater = zlib.decompressobj()
+    try:
+        plane = inflater.decompress(stream, height * width + 1)
+    except zlib.error as error:
+        raise BitstreamError(f"corrupt alpha plane: {error}") from None
+    if len(plane) != height * width or not inflater.eof or inflater.unconsumed_tail:
+        raise BitstreamError("alpha plane has the wrong size")
+    return np.frombuffer(plane, dtype=np.uint8).reshape(height, width)
+
+
+@functools.lru_cache(maxsize=8)
+def load_codec(name: str = registry.DEFAULT_CODEC, device: str = "cpu") -> Codec:
+    """The process-wide :class:`Codec` for ``name`` on ``device``, loaded on first use."""
+    return Codec(name, device)
+
+
+def _codec_for(data: bytes) -> Codec:
+    header, _ = container.unpack(data)
+    try:
+        spec = registry.get_by_id(header.codec_id)
+    except KeyError as error:
+        raise BitstreamError(str(error.args[0])) from None
+    return load_codec(spec.name)
+
+
+def encode(image: ImageInput, quality: float = 3.0, codec: str = registry.DEFAULT_CODEC) -> bytes:
+    """Compress an image with the shipped weights of ``codec``.
+
+    Args:
+        image: A PIL image, a uint8 array or a path.
+        quality: In [1, 8]; fractional values allowed.
+        codec: Registered codec name.
+
+    Returns:
+        The ``.ncc`` bytes.
+
+    Example:
+        >>> data = encode("kodim01.png", quality=3)  # doctest: +SKIP
+    """
+    return load_codec(codec).encode(image, quality)
+
+
+def decode(data: bytes) -> Image.Image:
+    """Decode ``.ncc`` bytes with the codec named in their header.
+
+    Example:
+        >>> image = decode(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
+    """
+    return _codec_for(data).decode(data)
+
+
+def decode_latents(data: bytes) -> Tensor:
+    """The entropy-decoded latents y_hat (1, M, h, w) of ``.ncc`` bytes, without pixel decoding.
+
+    Example:
+        >>> y_hat = decode_latents(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
+    """
+    return _codec_for(data).decode_latents(data)
+
+
+class FileInfo(NamedTuple):
+    """What ``neuralcodec info`` shows about a file."""
+
+    codec: str
+    quality: float
+    width: int
+    height: int
+    mode: str
+    weights_id: str
+    num_bytes: int
+    bpp: float
+    stream_bytes: list[int]
+    format_version: int
+
+
+def read_info(data: bytes) -> FileInfo:
+    """Parse and verify a file's header without decoding it.
+
+    Raises:
+        BitstreamError: Corrupt file or unknown codec id.
+    """
+    header, streams = container.unpack(data)
+    try:
+        name = registry.get_by_id(header.codec_id).name
+    except KeyError as error:
+        raise BitstreamError(str(error.args[0])) from None
+    return FileInfo(
+        codec=name,
+        quality=header.quality,
+        width=header.width,
+        height=header.height,
+        mode=header.mode,
+        weights_id=f"{header.weights_id:08x}",
+        num_bytes=len(data),
+        bpp=len(data) * 8 / (header.width * header.height),
+        stream_bytes=[len(s) for s in streams],
+        format_version=container.FORMAT_VERSION,
+    )
+
+
+class CodecInfo(NamedTuple):
+    """A registered codec and whether its weights are installed."""
+
+    name: str
+    codec_id: int
+    architecture: str
+    description: str
+    weights: str
+    installed: bool
+
+
+def available_codecs() -> list[CodecInfo]:
+    """Every registered codec, with the path of its weights and whether the file is present."""
+    rows = []
+    for spec in registry.CODECS:
+        try:
+            path = weights.weights_path(spec)
+            location, installed = str(path), path.is_file()
+        except WeightsNotFoundError:
+            location, installed = "(none shipped)", False
+        rows.append(
+            CodecInfo(spec.name, spec.codec_id, spec.architecture, spec.description, location, installed)
+        )
+    return rows

@@ -1,0 +1,45 @@
+"""Image-quality and rate measurements (pure functions, torchmetrics underneath)."""
+
+from __future__ import annotations
+
+import math
+
+from torch import Tensor
+from torchmetrics.functional.image import (
+    multiscale_structural_similarity_index_measure,
+    peak_signal_noise_ratio,
+)
+
+__all__ = ["bpp", "psnr", "ms_ssim", "ms_ssim_db"]
+
+
+def bpp(num_bytes: int, height: int, width: int) -> float:
+    """Bits per pixel of a whole file (header included) for an image of ``height`` x ``width``."""
+    return num_bytes * 8 / (height * width)
+
+
+def psnr(x: Tensor, x_hat: Tensor) -> float:
+    """PSNR in dB between images (N, C, H, W) in [0, 1], over all channels (PSNR-RGB)."""
+    return float(peak_signal_noise_ratio(x_hat.float(), x.float(), data_range=1.0))
+
+
+def ms_ssim(x: Tensor, x_hat: Tensor) -> float:
+    """MS-SSIM between images (N, C, H, W) in [0, 1].
+
+    Images smaller than 161 px on a side (too small for five scales) use fewer scales.
+    """
+    side = min(x.shape[-2:])
+    scales = max(1, min(5, int(math.log2(side / 10)))) if side >= 11 else 0
+    if scales == 0:
+        raise ValueError(f"MS-SSIM needs images of at least 11 px, got {tuple(x.shape[-2:])}")
+    betas = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)[:scales]
+    return float(
+        multiscale_structural_similarity_index_measure(
+            x_hat.float().clamp(0, 1), x.float(), data_range=1.0, betas=betas
+        )
+    )
+
+
+def ms_ssim_db(value: float) -> float:
+    """MS-SSIM expressed in dB, ``-10 log10(1 - value)``."""
+    return -10 * math.log10(max(1 - value, 1e-10))

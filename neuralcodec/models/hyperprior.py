@@ -1,0 +1,165 @@
+"""Variable-rate mean-scale hyperprior codec with a device-exact hyper-decoder."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+from torch import Tensor, nn
+
+from neuralcodec.errors import BitstreamError
+from neuralcodec.models.base import CodecModel
+from neuralcodec.models.fixed_point import FixedPointNetwork
+from neuralcodec.models.outputs import Compressed, RDOutput
+from neuralcodec.models.transforms import analysis, hyper_analysis, hyper_synthesis, synthesis
+
+__all__ = ["HyperpriorConfig", "MeanScaleHyperprior"]
+
+_ENTROPY_CODER = "ans"
+
+
+@dataclass(frozen=True)
+class HyperpriorConfig:
+    """Architecture of :class:`MeanScaleHyperprior`."""
+
+    N: int = 128  # channels of the hidden layers of every transform
+    M: int = 192  # channels of the latent y
+    num_qualities: int = 8  # gain vectors; quality is continuous in [1, num_qualities]
+
+
+class MeanScaleHyperprior(CodecModel):
+    r"""Mean-scale hyperprior (Minnen et al. 2018, without context model) with per-channel gains.
+
+    Transforms after Ballé et al. 2018, "Variational image compression with a scale
+    hyperprior"; variable rate after Cui et al. 2021, "Asymmetric gained deep image
+    compression with continuous rate adaptation": the latent is multiplied by a learned gain
+    vector before quantization and by an inverse gain after, with log-linear interpolation
+    between the ``num_qualities`` learned vectors, so one network codes any quality in
+    ``[1, num_qualities]``. The hyper-decoder ``h_s`` runs in exact integer arithmetic when
+    coding, so scale indexes and means are bit-identical on every device.
+
+    .. code-block:: none
+
+                   ┌───┐  y  ┌──────┐ y_g ┌───┐  z  ┌───┐ z_hat    ┌───┐
+            x ──►──┤g_a├──►──┤×gain ├──►──┤h_a├──►──┤ Q ├───►───●──┤h_s├──┐
+                   └───┘     └──────┘  │  └───┘     └───┘       ¦  └───┘  │
+                                       │                      ┌─┴─┐       │ scales_hat
+                                       │                      │EB │       │ means_hat
+                                     ┌─┴─┐                    └───┘       │
+                                     │ Q ├──►── y_hat ──┐                 │
+                                     └───┘       ¦      │                 │
+                                               ┌─┴─┐    │                 │
+                                               │GC ├◄───┼─────────────────┘
+                                               └───┘    │
+                   ┌───┐        ┌─────────┐             │
+        x_hat ──◄──┤g_s├───◄────┤×inv_gain├──────◄──────┘
+                   └───┘        └─────────┘
+
+        EB: EntropyBottleneck   GC: GaussianConditional   Q: quantization (rANS when coding)
+
+    Args:
+        config: Channel counts and number of quality levels.
+        lambdas: The training λ of each level, used only to initialise the gains so that
+            gain ∝ sqrt(λ) (the step size that balances MSE against rate).
+    """
+
+    def __init__(self, config: HyperpriorConfig, lambdas: tuple[float, ...]) -> None:
+        super().__init__()
+        if len(lambdas) != config.num_qualities:
+            raise ValueError(f"{len(lambdas)} lambdas for {config.num_qualities} qualities")
+        self.config = config
+        N, M = config.N, config.M
+        self.g_a = analysis(N, M)
+        self.g_s = synthesis(N, M)
+        self.h_a = hyper_analysis(N, M)
+        self.h_s = hyper_synthesis(N, M)
+        self.entropy_bottleneck = EntropyBottleneck(N, entropy_coder=_ENTROPY_CODER)
+        self.gaussian_conditional = GaussianConditional(None, entropy_coder=_ENTROPY_CODER)
+        log_gain = torch.tensor([0.5 * math.log(lmbda / max(lambdas)) for lmbda in lambdas])
+        self.log_gain = nn.Parameter(log_gain[:, None].repeat(1, M))  # (Q, M)
+        self.log_inv_gain = nn.Parameter(-log_gain[:, None].repeat(1, M))  # (Q, M)
+
+    @property
+    def downsampling_factor(self) -> int:
+        return 64
+
+    @property
+    def num_streams(self) -> int:
+        return 2
+
+    def quality_weights(self, quality: Tensor) -> Tensor:
+        """Interpolation weights (N, Q) over the learned levels for qualities (N,)."""
+        levels = self.config.num_qualities
+        if bool(((quality < 1) | (quality > levels)).any()):
+            raise ValueError(f"quality must lie in [1, {levels}], got {quality.tolist()}")
+        position = quality - 1  # (N,) in [0, Q-1]
+        grid = torch.arange(levels, dtype=quality.dtype, device=quality.device)
+        return (1 - (position[:, None] - grid).abs()).clamp(min=0)  # (N, Q), hat functions
+
+    def _gain(self, log_gains: Tensor, quality: Tensor) -> Tensor:
+        """Log-linear interpolation of gain vectors: (N,) -> (N, M, 1, 1)."""
+        weights = self.quality_weights(quality.to(log_gains))
+        return torch.exp(weights @ log_gains)[:, :, None, None]
+
+    def _coding_gain(self, log_gains: Tensor, quality: float, device: torch.device) -> Tensor:
+        """The gain for coding, computed in float64 on the CPU for reproducibility."""
+        q = torch.tensor([quality], dtype=torch.float64)
+        return self._gain(log_gains.detach().cpu().double(), q).float().to(device)
+
+    def forward(self, x: Tensor, quality: Tensor) -> RDOutput:  # type: ignore[override]
+        """Training / evaluation pass with the float hyper-decoder.
+
+        Args:
+            x: Images (N, 3, H, W) in [0, 1], H and W multiples of 64.
+            quality: Quality of each image, (N,).
+        """
+        y = self.g_a(x) * self._gain(self.log_gain, quality)  # (N, M, H/16, W/16)
+        z = self.h_a(y)  # (N, N, H/64, W/64)
+        z_hat, z_likelihoods = self.entropy_bottleneck(z)
+        scales_hat, means_hat = self.h_s(z_hat).chunk(2, 1)
+        y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
+        x_hat = self.g_s(y_hat * self._gain(self.log_inv_gain, quality))
+        return RDOutput(x_hat, {"y": y_likelihoods, "z": z_likelihoods})
+
+    def exact_h_s(self, z_hat: Tensor) -> tuple[Tensor, Tensor]:
+        """Scales and means from the integer-exact hyper-decoder, (1, M, h, w) each."""
+        # Derived on every call (cheap) so it never lags behind trained or reloaded weights.
+        params = FixedPointNetwork(self.h_s)(z_hat)
+        scales_hat, means_hat = params.chunk(2, 1)
+        return scales_hat, means_hat
+
+    def compress(self, x: Tensor, quality: float) -> Compressed:  # type: ignore[override]
+        """Entropy-code one image; see :class:`~neuralcodec.models.base.CodecModel`."""
+        if x.size(0) != 1:
+            raise ValueError("compress codes one image at a time")
+        y = self.g_a(x) * self._coding_gain(self.log_gain, quality, x.device)
+        z = self.h_a(y)
+        z_strings = self.entropy_bottleneck.compress(z)
+        # Condition on exactly what the decoder will see.
+        z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
+        scales_hat, means_hat = self.exact_h_s(z_hat)
+        indexes = self.gaussian_conditional.build_indexes(scales_hat)
+        y_strings = self.gaussian_conditional.compress(y, indexes, means=means_hat)
+        return Compressed([z_strings[0], y_strings[0]], (y.size(2), y.size(3)))
+
+    def decompress_latents(self, streams: list[bytes], latent_hw: tuple[int, int]) -> Tensor:
+        """Entropy-decode y_hat (1, M, h, w), in the gained domain, without g_s."""
+        if len(streams) != self.num_streams:
+            raise BitstreamError(f"expected {self.num_streams} streams, got {len(streams)}")
+        if any(len(s) < 8 or len(s) % 4 for s in streams):
+            # rANS64 writes 32-bit words and flushes an 8-byte state: anything else is corrupt.
+            raise BitstreamError("entropy-coded stream of impossible length")
+        z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
+        z_hat = self.entropy_bottleneck.decompress([streams[0]], z_hw)
+        scales_hat, means_hat = self.exact_h_s(z_hat)
+        indexes = self.gaussian_conditional.build_indexes(scales_hat)
+        return self.gaussian_conditional.decompress([streams[1]], indexes, means=means_hat)
+
+    def decompress(  # type: ignore[override]
+        self, streams: list[bytes], latent_hw: tuple[int, int], quality: float
+    ) -> Tensor:
+        """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
+        y_hat = self.decompress_latents(streams, latent_hw)
+        return self.g_s(y_hat * self._coding_gain(self.log_inv_gain, quality, y_hat.device))

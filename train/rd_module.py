@@ -1,0 +1,124 @@
+"""Rate-distortion training of the variable-rate hyperprior with PyTorch Lightning."""
+
+from __future__ import annotations
+
+import math
+
+import pytorch_lightning as pl
+import torch
+from safetensors.torch import load_file
+from torch import Tensor
+
+from neuralcodec import metrics, pixels, registry
+from neuralcodec.models import CodecModel
+
+__all__ = ["RateDistortionModule"]
+
+
+class RateDistortionModule(pl.LightningModule):
+    """Trains every quality at once: each sample draws its own quality uniformly in [1, 8].
+
+    Loss per sample: ``λ(q) · 255² · MSE + bpp``, with λ(q) the registry's log-linear
+    interpolation of CompressAI's MSE lambdas (``registry.MSE_LAMBDAS``). Two optimizers (network, entropy-bottleneck
+    quantiles), gradient clipping, and an LR drop at ``lr_drop_step``. Validation entropy-codes
+    real bitstreams at ``val_qualities`` and logs their bpp and PSNR.
+
+    Args:
+        codec: Registry name; fixes the architecture.
+        lr: Adam learning rate of the network.
+        aux_lr: Adam learning rate of the quantiles.
+        lr_drop_step: Global step at which the learning rate drops tenfold.
+        clip_norm: Gradient-norm clip.
+        val_qualities: Qualities coded during validation.
+        init_weights: safetensors file to start from (e.g. the shipped weights); a fresh
+            optimizer. Use Lightning's ``--ckpt_path`` to resume a run with its optimizer.
+    """
+
+    def __init__(
+        self,
+        codec: str = registry.DEFAULT_CODEC,
+        lr: float = 1e-4,
+        aux_lr: float = 1e-3,
+        lr_drop_step: int = 1_000_000,
+        clip_norm: float = 1.0,
+        val_qualities: tuple[float, ...] = (1.0, 4.0, 8.0),
+        init_weights: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        self.model: CodecModel = registry.get(codec).build()
+        if init_weights:
+            self.model.load_state_dict(load_file(init_weights), strict=True)
+        log_lambdas = torch.tensor([math.log(lmbda) for lmbda in registry.MSE_LAMBDAS])
+        self.register_buffer("log_lambdas", log_lambdas, persistent=False)
+
+    def _lambdas(self, quality: Tensor) -> Tensor:
+        """λ for each sample's quality, log-linear between levels (as the registry's)."""
+        weights = self.model.quality_weights(quality)  # (N, Q)
+        return torch.exp(weights @ self.log_lambdas)
+
+    def _step(self, x: Tensor, stage: str) -> Tensor:
+        n, _, h, w = x.shape
+        quality = torch.empty(n, device=x.device).uniform_(registry.QUALITY_MIN, registry.QUALITY_MAX)
+        out = self.model(x, quality)
+        bpp = sum(
+            torch.log2(lk).flatten(1).sum(1) for lk in out.likelihoods.values()
+        ) / (-h * w)  # (N,)
+        mse = (out.x_hat - x).square().flatten(1).mean(1)  # (N,)
+        loss = (self._lambdas(quality) * 255**2 * mse + bpp).mean()
+        self.log_dict(
+            {
+                f"{stage}/loss": loss,
+                f"{stage}/bpp": bpp.mean(),
+                f"{stage}/psnr": (-10 * torch.log10(mse.clamp_min(1e-10))).mean(),
+            },
+            prog_bar=stage == "train",
+            batch_size=n,
+        )
+        return loss
+
+    def training_step(self, batch: Tensor, batch_idx: int) -> None:
+        net_opt, aux_opt = self.optimizers()  # type: ignore[misc]
+        lr = self.hparams.lr * (0.1 if self.global_step >= self.hparams.lr_drop_step else 1.0)
+        for group in net_opt.param_groups:
+            group["lr"] = lr
+        loss = self._step(batch, "train")
+        net_opt.zero_grad()
+        self.manual_backward(loss)
+        self.clip_gradients(net_opt, gradient_clip_val=self.hparams.clip_norm)
+        net_opt.step()
+        aux_loss = self.model.aux_loss()
+        aux_opt.zero_grad()
+        self.manual_backward(aux_loss)
+        # The raw optimizer, so that global_step (and max_steps) counts batches, not 2x batches.
+        aux_opt.optimizer.step()
+        self.log("train/aux_loss", aux_loss)
+
+    def on_validation_epoch_start(self) -> None:
+        self.model.update(force=True)
+
+    def validation_step(self, batch: Tensor, batch_idx: int) -> None:
+        _, _, h, w = batch.shape
+        x = pixels.pad_to_multiple(batch, self.model.downsampling_factor)
+        self._step(x, "val")
+        for q in self.hparams.val_qualities:
+            compressed = self.model.compress(x, q)
+            x_hat = self.model.decompress(compressed.streams, compressed.latent_hw, q)
+            x_hat = pixels.to_uint8(pixels.crop(x_hat, h, w)).float() / 255
+            num_bytes = sum(len(s) for s in compressed.streams)
+            self.log_dict(
+                {
+                    f"val/bpp_q{q:g}": metrics.bpp(num_bytes, h, w),
+                    f"val/psnr_q{q:g}": metrics.psnr(batch, x_hat),
+                },
+                batch_size=1,
+            )
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        net = [p for n, p in self.model.named_parameters() if not n.endswith(".quantiles")]
+        aux = [p for n, p in self.model.named_parameters() if n.endswith(".quantiles")]
+        return [
+            torch.optim.Adam(net, lr=self.hparams.lr),
+            torch.optim.Adam(aux, lr=self.hparams.aux_lr),
+        ]
