@@ -6,6 +6,12 @@ Example:
     >>> image = neuralcodec.decode(data)  # doctest: +SKIP
 """
 
+import warnings
+
+# compressai 1.2.8 calls torch.jit.script at import time, which torch>=2.10 flags as deprecated;
+# the notice says nothing to our users, so it is silenced for that message only.
+warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=FutureWarning)
+
 from neuralcodec.api import Codec, decode, decode_latents, encode
 from neuralcodec.errors import (
     BitstreamError,

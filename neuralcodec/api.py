@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -248,10 +249,10 @@ class Codec:
         return pixels.merge_image(rgb, header.mode, alpha, palette)
 
     @staticmethod
-    def _guarded(decode_streams):  # type: ignore[no-untyped-def]
+    def _guarded(decode_streams: Callable[[], Tensor]) -> Tensor:
         """Run an entropy decode, turning coder failures and non-finite output into BitstreamError."""
         try:
-            out: Tensor = decode_streams()
+            out = decode_streams()
         except (ValueError, RuntimeError, OverflowError) as error:
             raise BitstreamError(f"corrupt entropy-coded stream: {error}") from None
         if not bool(torch.isfinite(out).all()):
@@ -265,7 +266,7 @@ def _coded_quality(quality: float) -> float:
     return round(q * container.QUALITY_SCALE) / container.QUALITY_SCALE
 
 
-def _inflate_plane(stream: bytes, height: int, width: int) -> np.ndarray:
+def _inflate_plane(stream: bytes, height: int, width: int) -> pixels.UInt8Array:
     """Inflate an alpha plane, reading at most height*width + 1 bytes (no zip bombs)."""
     inflater = zlib.decompressobj()
     try:

@@ -89,7 +89,7 @@ def _check_target(source: Path, target: Path, force: bool) -> None:
 
 
 @contextlib.contextmanager
-def _atomic_writer(path: Path, force: bool) -> Iterator[Callable[[bytes], None]]:
+def _atomic_writer(path: Path, force: bool) -> Iterator[Callable[[bytes], int]]:
     """Yield a function that writes bytes to a temp file; rename it to ``path`` on success."""
     if path.exists() and not force:
         raise _UserError(f"{path} exists (use -f to overwrite)")

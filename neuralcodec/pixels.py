@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -21,6 +22,7 @@ from neuralcodec.errors import UnsupportedImageError
 
 __all__ = [
     "ImageInput",
+    "UInt8Array",
     "SplitImage",
     "open_image",
     "split_image",
@@ -32,7 +34,8 @@ __all__ = [
     "to_array",
 ]
 
-ImageInput = Image.Image | np.ndarray | str | Path
+ImageInput = Image.Image | npt.NDArray[np.uint8] | str | Path
+UInt8Array = npt.NDArray[np.uint8]
 
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _AS_RGB = ("CMYK", "YCbCr", "LAB", "HSV")
@@ -49,9 +52,9 @@ class SplitImage:
         palette: 768 palette bytes (mode ``"P"``) or None.
     """
 
-    rgb: np.ndarray
+    rgb: UInt8Array
     mode: str
-    alpha: np.ndarray | None = None
+    alpha: UInt8Array | None = None
     palette: bytes | None = None
 
 
@@ -117,7 +120,7 @@ def split_image(image: Image.Image) -> SplitImage:
 
 
 def merge_image(
-    rgb: np.ndarray, mode: str, alpha: np.ndarray | None = None, palette: bytes | None = None
+    rgb: UInt8Array, mode: str, alpha: UInt8Array | None = None, palette: bytes | None = None
 ) -> Image.Image:
     """Inverse of :func:`split_image`: an image in ``mode`` from decoded RGB and the extras."""
     image = Image.fromarray(rgb, "RGB")
@@ -137,12 +140,12 @@ def merge_image(
     return base
 
 
-def to_tensor(rgb: np.ndarray) -> Tensor:
+def to_tensor(rgb: UInt8Array) -> Tensor:
     """uint8 (H, W, 3) -> float (1, 3, H, W) in [0, 1]."""
     return torch.from_numpy(np.array(rgb)).permute(2, 0, 1)[None].float() / 255
 
 
-def to_array(x: Tensor) -> np.ndarray:
+def to_array(x: Tensor) -> UInt8Array:
     """float (1, 3, H, W) -> uint8 (H, W, 3), rounded."""
     return to_uint8(x)[0].permute(1, 2, 0).cpu().numpy()
 

@@ -128,6 +128,10 @@ class PhotoDataModule(pl.LightningDataModule):
 
     def setup(self, stage: str) -> None:
         hp = self.hparams
+        if self.trainer is not None and self.trainer.world_size > 1:
+            # Crops and qualities are drawn from the global RNG, which seed_everything seeds alike
+            # on every rank: offset it so DDP ranks see different samples.
+            torch.manual_seed(torch.initial_seed() + self.trainer.global_rank)
         if self._train is None and stage == "fit":
             paths = [p for d in hp.train_dirs for p in list_images(self.root / d)]
             if not paths:

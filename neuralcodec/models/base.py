@@ -12,7 +12,7 @@ from neuralcodec.models.outputs import Compressed, RDOutput
 __all__ = ["CodecModel"]
 
 
-class CodecModel(CompressionModel):
+class CodecModel(CompressionModel):  # type: ignore[misc]  # compressai is untyped
     """A learned codec: ``forward`` for training, ``compress``/``decompress`` for real bitstreams.
 
     ``quality`` is a float in ``[1, num_qualities]``; one network serves every quality.
@@ -29,15 +29,15 @@ class CodecModel(CompressionModel):
         """How many byte strings ``compress`` produces."""
 
     @abstractmethod
-    def forward(self, x: Tensor, quality: Tensor) -> RDOutput:  # type: ignore[override]
+    def forward(self, x: Tensor, quality: Tensor) -> RDOutput:
         """Noisy (training) or rounded (eval) pass; ``quality`` has shape (N,)."""
 
     @abstractmethod
-    def compress(self, x: Tensor, quality: float) -> Compressed:  # type: ignore[override]
+    def compress(self, x: Tensor, quality: float) -> Compressed:
         """Entropy-code one padded image (1, 3, H, W) at ``quality``."""
 
     @abstractmethod
-    def decompress(  # type: ignore[override]
+    def decompress(
         self, streams: list[bytes], latent_hw: tuple[int, int], quality: float
     ) -> Tensor:
         """Decode streams from :meth:`compress` back to x_hat (1, 3, H, W)."""

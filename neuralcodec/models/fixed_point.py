@@ -21,6 +21,9 @@ Winograd or FFT convolutions would break the argument, which is why ``F.conv2d``
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -50,16 +53,20 @@ def _check_exact(conv: nn.Conv2d) -> None:
         raise ValueError(f"{conv}: only explicit zero padding")
 
 
-def _conv(x: Tensor, weight: Tensor, bias: Tensor, padding: tuple[int, int]) -> Tensor:
-    """Integer convolution of integer-valued float64 tensors, exact by construction."""
+def _conv(weight: Tensor, bias: Tensor, padding: tuple[int, int], x: Tensor) -> Tensor:
+    """Integer convolution of integer-valued float64 tensors, exact by construction.
+
+    The output is clamped to the activation range that :func:`_check_exact` assumes.
+    """
     n, _, h, w = x.shape
     out_ch, _, kh, kw = weight.shape
     out_h = h + 2 * padding[0] - kh + 1
     out_w = w + 2 * padding[1] - kw + 1
     cols = F.unfold(x, (kh, kw), padding=padding)  # (N, C*kh*kw, L)
     acc = weight.reshape(out_ch, -1) @ cols + bias[:, None]  # (N, out_ch, L)
-    out = torch.floor(acc / 2**WEIGHT_BITS + 0.5)
-    return out.reshape(n, out_ch, out_h, out_w)
+    out = torch.floor(acc / 2**WEIGHT_BITS + 0.5).reshape(n, out_ch, out_h, out_w)
+    limit = ACTIVATION_LIMIT * 2**ACTIVATION_BITS
+    return out.clamp(-limit, limit)
 
 
 class FixedPointNetwork:
@@ -78,15 +85,17 @@ class FixedPointNetwork:
     """
 
     def __init__(self, network: nn.Module) -> None:
-        self._layers: list[tuple[str, tuple[Tensor, Tensor, tuple[int, int]] | int | None]] = []
+        self._layers: list[Callable[[Tensor], Tensor]] = []
         for module in _leaves(network):
             if isinstance(module, nn.Conv2d):
                 _check_exact(module)
-                self._layers.append(("conv", _integer_params(module)))
+                self._layers.append(functools.partial(_conv, *_integer_params(module)))
             elif isinstance(module, nn.ReLU):
-                self._layers.append(("relu", None))
+                self._layers.append(_relu)
             elif isinstance(module, nn.PixelShuffle):
-                self._layers.append(("shuffle", module.upscale_factor))
+                self._layers.append(
+                    functools.partial(F.pixel_shuffle, upscale_factor=module.upscale_factor)
+                )
             else:
                 raise TypeError(f"{type(module).__name__} has no exact fixed-point version")
 
@@ -100,17 +109,15 @@ class FixedPointNetwork:
             float32 output, bit-identical on every device and thread count.
         """
         a = torch.round(x.double() * 2**ACTIVATION_BITS)
-        limit = ACTIVATION_LIMIT * 2**ACTIVATION_BITS
-        for kind, params in self._layers:
-            if kind == "conv":
-                weight, bias, padding = params  # type: ignore[misc]
-                a = _conv(a, weight, bias, padding).clamp_(-limit, limit)
-            elif kind == "relu":
-                a = a.clamp_(min=0)
-            else:
-                a = F.pixel_shuffle(a, params)  # type: ignore[arg-type]
+        for layer in self._layers:
+            a = layer(a)
         # |a| <= 2**21 so the float32 cast is exact.
-        return (a / 2**ACTIVATION_BITS).float()
+        out: Tensor = (a / 2**ACTIVATION_BITS).float()
+        return out
+
+
+def _relu(a: Tensor) -> Tensor:
+    return a.clamp(min=0)
 
 
 def _leaves(module: nn.Module) -> list[nn.Module]:

@@ -108,7 +108,7 @@ class MeanScaleHyperprior(CodecModel):
         q = torch.tensor([quality], dtype=torch.float64)
         return self._gain(log_gains.detach().cpu().double(), q).float().to(device)
 
-    def forward(self, x: Tensor, quality: Tensor) -> RDOutput:  # type: ignore[override]
+    def forward(self, x: Tensor, quality: Tensor) -> RDOutput:
         """Training / evaluation pass with the float hyper-decoder.
 
         Args:
@@ -130,7 +130,7 @@ class MeanScaleHyperprior(CodecModel):
         scales_hat, means_hat = params.chunk(2, 1)
         return scales_hat, means_hat
 
-    def compress(self, x: Tensor, quality: float) -> Compressed:  # type: ignore[override]
+    def compress(self, x: Tensor, quality: float) -> Compressed:
         """Entropy-code one image; see :class:`~neuralcodec.models.base.CodecModel`."""
         if x.size(0) != 1:
             raise ValueError("compress codes one image at a time")
@@ -155,11 +155,13 @@ class MeanScaleHyperprior(CodecModel):
         z_hat = self.entropy_bottleneck.decompress([streams[0]], z_hw)
         scales_hat, means_hat = self.exact_h_s(z_hat)
         indexes = self.gaussian_conditional.build_indexes(scales_hat)
-        return self.gaussian_conditional.decompress([streams[1]], indexes, means=means_hat)
+        y_hat: Tensor = self.gaussian_conditional.decompress([streams[1]], indexes, means=means_hat)
+        return y_hat
 
-    def decompress(  # type: ignore[override]
+    def decompress(
         self, streams: list[bytes], latent_hw: tuple[int, int], quality: float
     ) -> Tensor:
         """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
         y_hat = self.decompress_latents(streams, latent_hw)
-        return self.g_s(y_hat * self._coding_gain(self.log_inv_gain, quality, y_hat.device))
+        x_hat: Tensor = self.g_s(y_hat * self._coding_gain(self.log_inv_gain, quality, y_hat.device))
+        return x_hat

@@ -1,0 +1,113 @@
+"""Export a Lightning checkpoint to a release weight file: the only writer of ``weights/``.
+
+``python -m train.export CKPT [--codec hyperprior] [--out weights] [--hardware "..."]``
+
+Loads the checkpoint, strips the ``model.`` prefix, bakes the CDF tables (``update(force=True)``),
+saves safetensors with metadata, names the file ``<codec>-<sha256[:8]>.safetensors``, writes
+a training record ``<stem>.train.json`` for the model card, and prints the registry line to paste
+into ``neuralcodec/registry.py``. After CompressAI's ``utils/update_model``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from neuralcodec import registry
+from neuralcodec.weights import WEIGHTS_FORMAT, sha256_file, weights_dir
+from train.data import data_root, list_images
+
+__all__ = ["export", "main"]
+
+_PREFIX = "model."
+
+
+def _git_sha() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def _training_record(checkpoint: dict, codec: str, hardware: str, wall_time_s: float | None) -> dict:
+    data = checkpoint.get("datamodule_hyper_parameters", {})
+    model = checkpoint.get("hyper_parameters", {})
+    root = Path(data["root"]) if data.get("root") else data_root()
+    train_dirs = list(data.get("train_dirs", ()))
+    return {
+        "codec": codec,
+        "steps": int(checkpoint["global_step"]),
+        "batch_size": data.get("batch_size"),
+        "patch_size": data.get("patch_size"),
+        "train_dirs": train_dirs,
+        "num_train_images": sum(len(list_images(root / d)) for d in train_dirs),
+        "lr": model.get("lr"),
+        "lr_drop_step": model.get("lr_drop_step"),
+        "lambda_range": [min(registry.MSE_LAMBDAS), max(registry.MSE_LAMBDAS)],
+        "hardware": hardware,
+        "wall_time_s": wall_time_s,
+        "init_weights": model.get("init_weights"),
+    }
+
+
+def export(
+    checkpoint_path: Path,
+    codec: str,
+    out_dir: Path,
+    hardware: str,
+    wall_time_s: float | None = None,
+) -> Path:
+    """Write ``<codec>-<sha8>.safetensors`` (+ ``.train.json``) to ``out_dir``; return its path."""
+    spec = registry.get(codec)
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    state = {
+        k[len(_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(_PREFIX)
+    }
+    model = spec.build()
+    model.load_state_dict(state, strict=True)
+    model.update(force=True)
+    metadata = {
+        "format": WEIGHTS_FORMAT,
+        "codec": spec.name,
+        "codec_id": str(spec.codec_id),
+        "config": json.dumps(spec.config_dict, sort_keys=True),
+        "git_sha": _git_sha(),
+        "steps": str(checkpoint["global_step"]),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".{spec.name}.safetensors.part"
+    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(tensors, str(tmp), metadata=metadata)
+    digest = sha256_file(tmp)
+    final = out_dir / f"{spec.name}-{digest[:8]}.safetensors"
+    tmp.replace(final)
+    final.chmod(0o644)
+    record = _training_record(checkpoint, spec.name, hardware, wall_time_s)
+    record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"])
+    final.with_suffix(".train.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {final}\nregistry: weights_file={final.name!r}, sha256={digest!r}")
+    return final
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--codec", default=registry.DEFAULT_CODEC)
+    parser.add_argument("--out", type=Path, default=weights_dir())
+    parser.add_argument("--hardware", default="unknown", help="where it was trained, for the card")
+    parser.add_argument("--wall-time-s", type=float, help="training wall time, for the card")
+    args = parser.parse_args(argv)
+    export(args.checkpoint, args.codec, args.out, args.hardware, args.wall_time_s)
+
+
+if __name__ == "__main__":
+    main()
