@@ -203,7 +203,8 @@ class Codec:
                 f"file was made with weights {header.weights_id:08x}, loaded weights are "
                 f"{self.weights_id:08x}; decode it with the weights that encoded it"
             )
-        registry.check_quality(header.quality)
+        if not registry.QUALITY_MIN <= header.quality <= registry.QUALITY_MAX:
+            raise BitstreamError(f"quality {header.quality} in the header is out of range")
         self._check_size(header.height, header.width)
         num_model = len(streams) - header.num_extra_streams
         if num_model != self.model.num_streams:

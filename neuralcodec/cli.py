@@ -124,7 +124,10 @@ def _compress(args: argparse.Namespace) -> int:
             raise _UserError(f"{source}: no such file")
         _check_target(source, target, args.force)
         start = time.perf_counter()
-        data = codec.encode_to_bpp(source, args.bpp) if args.bpp else codec.encode(source, args.quality)
+        if args.bpp is not None:  # not `if args.bpp`: --bpp 0 must fail, not fall back to -q
+            data = codec.encode_to_bpp(source, args.bpp)
+        else:
+            data = codec.encode(source, args.quality)
         elapsed = time.perf_counter() - start
         with _atomic_writer(target, args.force) as write:
             write(data)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 
 from torch import Tensor
-from torchmetrics.functional.image import (
-    multiscale_structural_similarity_index_measure,
-    peak_signal_noise_ratio,
-)
+
+# torchmetrics is imported inside the functions: importing it loads matplotlib when that is
+# installed, and the package must not (tests/test_imports.py).
 
 __all__ = ["bpp", "psnr", "ms_ssim", "ms_ssim_db"]
 
@@ -20,6 +19,8 @@ def bpp(num_bytes: int, height: int, width: int) -> float:
 
 def psnr(x: Tensor, x_hat: Tensor) -> float:
     """PSNR in dB between images (N, C, H, W) in [0, 1], over all channels (PSNR-RGB)."""
+    from torchmetrics.functional.image import peak_signal_noise_ratio
+
     return float(peak_signal_noise_ratio(x_hat.float(), x.float(), data_range=1.0))
 
 
@@ -28,6 +29,8 @@ def ms_ssim(x: Tensor, x_hat: Tensor) -> float:
 
     Images smaller than 161 px on a side (too small for five scales) use fewer scales.
     """
+    from torchmetrics.functional.image import multiscale_structural_similarity_index_measure
+
     side = min(x.shape[-2:])
     scales = max(1, min(5, int(math.log2(side / 10)))) if side >= 11 else 0
     if scales == 0:

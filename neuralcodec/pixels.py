@@ -104,8 +104,10 @@ def split_image(image: Image.Image) -> SplitImage:
         if "transparency" in image.info:
             image, mode = image.convert("RGBA"), "RGBA"
         else:
-            palette = bytes(image.getpalette() or [])
-            palette = (palette + bytes(768))[:768]
+            palette = bytes(image.getpalette() or [0, 0, 0])
+            # Pad with the last colour, not black: decoding maps pixels to the nearest entry, and
+            # padding must not add a colour the image never had.
+            palette = (palette + palette[-3:] * 256)[:768]
             return SplitImage(np.asarray(image.convert("RGB")), "P", palette=palette)
     if mode in ("RGBA", "LA", "RGBa", "La", "PA"):
         restored = "LA" if mode in ("LA", "La") else "RGBA"

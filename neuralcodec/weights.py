@@ -83,7 +83,10 @@ def load_model(spec: CodecSpec) -> tuple[CodecModel, int]:
         metadata = f.metadata() or {}
     _check_metadata(spec, metadata, path)
     model = spec.build()
-    model.load_state_dict(load_file(str(path)), strict=True)
+    try:
+        model.load_state_dict(load_file(str(path)), strict=True)
+    except RuntimeError as error:  # missing, unexpected or mis-shaped tensors
+        raise WeightsError(f"{path} does not fit codec {spec.name!r}: {error}") from None
     return model.eval(), weights_id(digest)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytorch_lightning as pl
 import torch
 from safetensors.torch import load_file
@@ -50,13 +48,12 @@ class RateDistortionModule(pl.LightningModule):
         self.model: CodecModel = registry.get(codec).build()
         if init_weights:
             self.model.load_state_dict(load_file(init_weights), strict=True)
-        log_lambdas = torch.tensor([math.log(lmbda) for lmbda in registry.MSE_LAMBDAS])
-        self.register_buffer("log_lambdas", log_lambdas, persistent=False)
 
-    def _lambdas(self, quality: Tensor) -> Tensor:
-        """λ for each sample's quality, log-linear between levels (as the registry's)."""
-        weights = self.model.quality_weights(quality)  # (N, Q)
-        return torch.exp(weights @ self.log_lambdas)
+    @staticmethod
+    def _lambdas(quality: Tensor) -> Tensor:
+        """λ of each sample's quality, from the registry's quality scale."""
+        values = [registry.lambda_for_quality(q) for q in quality.tolist()]
+        return torch.tensor(values, dtype=quality.dtype, device=quality.device)
 
     def _step(self, x: Tensor, stage: str) -> Tensor:
         n, _, h, w = x.shape

@@ -92,7 +92,7 @@ class MeanScaleHyperprior(CodecModel):
     def quality_weights(self, quality: Tensor) -> Tensor:
         """Interpolation weights (N, Q) over the learned levels for qualities (N,)."""
         levels = self.config.num_qualities
-        if bool(((quality < 1) | (quality > levels)).any()):
+        if not bool(((quality >= 1) & (quality <= levels)).all()):  # also rejects NaN
             raise ValueError(f"quality must lie in [1, {levels}], got {quality.tolist()}")
         position = quality - 1  # (N,) in [0, Q-1]
         grid = torch.arange(levels, dtype=quality.dtype, device=quality.device)

@@ -1,0 +1,118 @@
+"""Helpers shared by the tests: golden files, the tiny image and model, weight export.
+
+A module with a unique name rather than ``conftest``: several conftest.py files exist under
+tests/, and ``from conftest import ...`` would pick whichever was imported last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import save_file
+
+from neuralcodec import registry, weights
+from neuralcodec.models import MeanScaleHyperprior
+from neuralcodec.registry import CodecSpec
+
+EXPECTED = Path(__file__).resolve().parent / "expected"
+DATA = Path(__file__).resolve().parent / "data"
+TINY = "test-tiny"
+TINY_WEIGHTS_ID = 0x01020304
+TINY_SIZE = (67, 45)  # (width, height): odd, not multiples of 64
+
+
+def regen() -> bool:
+    """Whether golden files are being rewritten (``NEURALCODEC_REGEN=1``)."""
+    return os.environ.get("NEURALCODEC_REGEN") == "1"
+
+
+def check_golden(name: str, data: bytes) -> None:
+    """Compare ``data`` with ``tests/expected/<name>``; rewrite it under ``NEURALCODEC_REGEN=1``."""
+    path = EXPECTED / name
+    if regen():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    if not path.is_file():
+        pytest.fail(f"golden file {path} is missing; create it with NEURALCODEC_REGEN=1")
+    expected = path.read_bytes()
+    assert data == expected, f"bytes differ from {path} (rewrite with NEURALCODEC_REGEN=1 if intended)"
+
+
+def make_tiny_image(width: int = TINY_SIZE[0], height: int = TINY_SIZE[1], seed: int = 0) -> Image.Image:
+    """A deterministic RGB image with structure: gradients, a disc, an edge and seeded noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
+    xn, yn = xx / max(width - 1, 1), yy / max(height - 1, 1)
+    disc = ((xn - 0.6) ** 2 + (yn - 0.4) ** 2 < 0.08).astype(np.float64)
+    rgb = np.stack(
+        [
+            255 * xn,
+            255 * yn * (1 - 0.5 * disc),
+            128 + 100 * np.sin(6 * xn + 3 * yn) + 60 * (xn > 0.3),
+        ],
+        axis=-1,
+    )
+    rgb += rng.normal(0, 12, rgb.shape)
+    return Image.fromarray(rgb.clip(0, 255).round().astype(np.uint8), "RGB")
+
+
+def make_tiny_model(seed: int = 0) -> MeanScaleHyperprior:
+    """``test-tiny`` with random init, CDFs built, in eval mode.
+
+    A random g_a outputs latents of about 0.1, which all quantize to zero; the quality gains
+    are raised 64x and h_a's output 8x so that y and z carry real symbols at every quality
+    (the entropy coder, the exact h_s and the rate all get exercised).
+    """
+    torch.manual_seed(seed)
+    model = registry.get(TINY).build()
+    assert isinstance(model, MeanScaleHyperprior)
+    with torch.no_grad():
+        model.log_gain += math.log(64.0)
+        model.h_a[-1].weight *= 8.0
+    model.update(force=True)
+    return model.eval()
+
+
+def export_weights(
+    model: torch.nn.Module,
+    spec: CodecSpec,
+    folder: Path,
+    metadata: dict[str, str] | None = None,
+    tensors: dict[str, torch.Tensor] | None = None,
+) -> tuple[Path, str]:
+    """Write ``model`` as train/export.py does; returns the path and its sha256.
+
+    Args:
+        metadata: Overrides of the metadata entries (a value of ``None`` drops the key).
+        tensors: The tensors to save instead of the model's state dict.
+    """
+    meta = {
+        "format": weights.WEIGHTS_FORMAT,
+        "codec": spec.name,
+        "codec_id": str(spec.codec_id),
+        "config": json.dumps(spec.config_dict, sort_keys=True),
+        "git_sha": "test",
+        "steps": "0",
+    }
+    for key, value in (metadata or {}).items():
+        if value is None:
+            meta.pop(key, None)
+        else:
+            meta[key] = value
+    if tensors is None:
+        tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{spec.name}.part"
+    save_file(tensors, str(tmp), metadata=meta)
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    path = folder / f"{spec.name}-{digest[:8]}.safetensors"
+    tmp.replace(path)
+    return path, digest
