@@ -92,6 +92,13 @@ class RateDistortionModule(pl.LightningModule):
         aux_opt.optimizer.step()
         self.log("train/aux_loss", aux_loss)
 
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # Checkpoints carry the CDF tables built at validation, which a fresh model holds as
+        # empty buffers; compressai's load_state_dict resizes them before Lightning loads.
+        prefix = "model."
+        state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
+        self.model.load_state_dict(state, strict=True)
+
     def on_validation_epoch_start(self) -> None:
         self.model.update(force=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -75,3 +76,43 @@ def test_random_crops(data_root: Path) -> None:
     assert 0 <= float(crop.min()) and float(crop.max()) <= 1
     with pytest.raises(ValueError, match="smaller"):
         RandomCrops(images, patch_size=256, length=1)
+
+
+def test_resume_and_export(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint taken after validation (CDF tables built) resumes, and exports to weights."""
+    from neuralcodec import registry, weights
+    from train.export import export
+
+    monkeypatch.setenv("NEURALCODEC_DATA", str(data_root))
+
+    def trainer(max_steps: int) -> pl.Trainer:
+        return pl.Trainer(
+            max_steps=max_steps,
+            val_check_interval=2,
+            accelerator="cpu",
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            default_root_dir=tmp_path,
+        )
+
+    def data() -> PhotoDataModule:
+        return PhotoDataModule(num_val_images=1, patch_size=64, batch_size=2, steps_per_epoch=2)
+
+    first = trainer(2)
+    first.fit(RateDistortionModule(codec="test-tiny", val_qualities=(4.0,)), datamodule=data())
+    checkpoint = tmp_path / "two.ckpt"
+    first.save_checkpoint(checkpoint)
+    second = trainer(3)
+    second.fit(RateDistortionModule(codec="test-tiny", val_qualities=(4.0,)), datamodule=data(),
+               ckpt_path=checkpoint)
+    assert second.global_step == 3
+
+    path = export(checkpoint, "test-tiny", tmp_path / "weights", hardware="test")
+    spec = dataclasses.replace(
+        registry.get("test-tiny"), weights_file=path.name, sha256=weights.sha256_file(path)
+    )
+    monkeypatch.setenv("NEURALCODEC_WEIGHTS", str(path.parent))
+    _, weights_id = weights.load_model(spec)
+    assert weights_id == int(path.name.split("-")[-1].split(".")[0], 16)
+    assert (path.parent / f"{path.stem}.train.json").is_file()
