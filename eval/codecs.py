@@ -257,7 +257,28 @@ def _pillow_decode(data: bytes) -> np.ndarray:
         return np.asarray(image.convert("RGB")).copy()
 
 
-class JPEG(Codec):
+class _PillowCodec(Codec):
+    """A codec that Pillow encodes and decodes; subclasses give the format and save options."""
+
+    pillow_format: str
+    pillow_feature: str
+
+    def _save_options(self, quality: float) -> dict[str, object]:
+        raise NotImplementedError
+
+    def versions(self) -> dict[str, str]:
+        return {**super().versions(), **_pillow_versions(self.pillow_feature)}
+
+    def _encode(self, rgb: np.ndarray, quality: float) -> bytes:
+        out = io.BytesIO()
+        Image.fromarray(rgb).save(out, self.pillow_format, **self._save_options(quality))
+        return out.getvalue()
+
+    def _decode(self, data: bytes, height: int, width: int) -> np.ndarray:
+        return _pillow_decode(data)
+
+
+class JPEG(_PillowCodec):
     """Baseline JPEG through Pillow (libjpeg-turbo) with Pillow's defaults, as CompressAI's ``jpeg.json``.
 
     Args:
@@ -268,6 +289,8 @@ class JPEG(Codec):
 
     qualities = (5, 10, 20, 30, 45, 60, 75, 90)
     quality_bounds = (1, 100)
+    pillow_format = "JPEG"
+    pillow_feature = "jpg"
 
     def __init__(self, subsampling: str = "4:2:0", optimize: bool = False, with_lpips: bool = True) -> None:
         super().__init__(with_lpips)
@@ -289,20 +312,13 @@ class JPEG(Codec):
                 "(standard Huffman tables unless optimize), quality sweep")
 
     def versions(self) -> dict[str, str]:
-        return {**super().versions(), **_pillow_versions("jpg"),
-                "libjpeg-turbo": str(features.version_feature("libjpeg_turbo"))}
+        return {**super().versions(), "libjpeg-turbo": str(features.version_feature("libjpeg_turbo"))}
 
-    def _encode(self, rgb: np.ndarray, quality: float) -> bytes:
-        out = io.BytesIO()
-        Image.fromarray(rgb).save(out, "JPEG", quality=int(quality), subsampling=self._subsampling,
-                                  optimize=self._optimize)
-        return out.getvalue()
-
-    def _decode(self, data: bytes, height: int, width: int) -> np.ndarray:
-        return _pillow_decode(data)
+    def _save_options(self, quality: float) -> dict[str, object]:
+        return {"quality": int(quality), "subsampling": self._subsampling, "optimize": self._optimize}
 
 
-class JPEG2000(Codec):
+class JPEG2000(_PillowCodec):
     """JPEG 2000 through Pillow (OpenJPEG): the knob is the target rate in bpp (exact)."""
 
     name = "jpeg2000"
@@ -310,56 +326,45 @@ class JPEG2000(Codec):
     qualities = (0.06, 0.1, 0.15, 0.25, 0.4, 0.6, 1.0, 1.5)
     quality_bounds = (0.01, 8.0)
     integer_quality = False
+    pillow_format = "JPEG2000"
+    pillow_feature = "jpg_2000"
 
     @property
     def description(self) -> str:
         return ('JPEG 2000 (Pillow / OpenJPEG), quality_mode="rates" at 24/bpp, irreversible 9/7 '
                 "wavelet, mct=1 (RGB->YCbCr)")
 
-    def versions(self) -> dict[str, str]:
-        return {**super().versions(), **_pillow_versions("jpg_2000")}
-
-    def _encode(self, rgb: np.ndarray, quality: float) -> bytes:
-        out = io.BytesIO()
-        Image.fromarray(rgb).save(out, "JPEG2000", quality_mode="rates", quality_layers=[24 / quality],
-                                  irreversible=True, mct=1)
-        return out.getvalue()
-
-    def _decode(self, data: bytes, height: int, width: int) -> np.ndarray:
-        return _pillow_decode(data)
+    def _save_options(self, quality: float) -> dict[str, object]:
+        return {"quality_mode": "rates", "quality_layers": [24 / quality], "irreversible": True, "mct": 1}
 
 
-class WebP(Codec):
+class WebP(_PillowCodec):
     """Lossy WebP through Pillow (libwebp), 4:2:0 (the format's only lossy mode)."""
 
     name = "webp"
     label = "WebP"
     qualities = (2, 10, 25, 45, 65, 80, 92)
     quality_bounds = (0, 100)
+    pillow_format = "WEBP"
+    pillow_feature = "webp"
 
     @property
     def description(self) -> str:
         return "WebP (Pillow / libwebp), lossy, method=6, quality sweep"
 
-    def versions(self) -> dict[str, str]:
-        return {**super().versions(), **_pillow_versions("webp")}
-
-    def _encode(self, rgb: np.ndarray, quality: float) -> bytes:
-        out = io.BytesIO()
-        Image.fromarray(rgb).save(out, "WEBP", quality=int(quality), method=6)
-        return out.getvalue()
-
-    def _decode(self, data: bytes, height: int, width: int) -> np.ndarray:
-        return _pillow_decode(data)
+    def _save_options(self, quality: float) -> dict[str, object]:
+        return {"quality": int(quality), "method": 6}
 
 
-class AVIF(Codec):
+class AVIF(_PillowCodec):
     """AVIF through Pillow's built-in plugin (libavif + aom), 4:4:4, speed 6, one thread."""
 
     name = "avif-444"
     label = "AVIF 4:4:4"
     qualities = (15, 25, 35, 45, 55, 65, 75, 85)
     quality_bounds = (0, 100)
+    pillow_format = "AVIF"
+    pillow_feature = "avif"
 
     def unavailable_reason(self) -> str | None:
         if not features.check("avif"):
@@ -371,7 +376,7 @@ class AVIF(Codec):
         return "AVIF (Pillow / libavif, aom encoder), 4:4:4, speed=6, quality sweep"
 
     def versions(self) -> dict[str, str]:
-        versions = {**super().versions(), **_pillow_versions("avif")}
+        versions = super().versions()
         try:
             from PIL import AvifImagePlugin
 
@@ -380,14 +385,8 @@ class AVIF(Codec):
             pass
         return versions
 
-    def _encode(self, rgb: np.ndarray, quality: float) -> bytes:
-        out = io.BytesIO()
-        Image.fromarray(rgb).save(out, "AVIF", quality=int(quality), speed=6, subsampling="4:4:4",
-                                  max_threads=1)
-        return out.getvalue()
-
-    def _decode(self, data: bytes, height: int, width: int) -> np.ndarray:
-        return _pillow_decode(data)
+    def _save_options(self, quality: float) -> dict[str, object]:
+        return {"quality": int(quality), "speed": 6, "subsampling": "4:4:4", "max_threads": 1}
 
 
 # --- imagecodecs / pillow-heif ------------------------------------------------------------------

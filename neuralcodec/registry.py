@@ -100,10 +100,10 @@ def get(name: str) -> CodecSpec:
     Raises:
         KeyError: No such codec (the message lists the known names).
     """
-    for spec in CODECS:
-        if spec.name == name:
-            return spec
-    raise KeyError(f"unknown codec {name!r}; known: {', '.join(s.name for s in CODECS)}")
+    spec = next((s for s in CODECS if s.name == name), None)
+    if spec is None:
+        raise KeyError(f"unknown codec {name!r}; known: {', '.join(s.name for s in CODECS)}")
+    return spec
 
 
 def get_by_id(codec_id: int) -> CodecSpec:
@@ -112,10 +112,10 @@ def get_by_id(codec_id: int) -> CodecSpec:
     Raises:
         KeyError: No codec has that id.
     """
-    for spec in CODECS:
-        if spec.codec_id == codec_id:
-            return spec
-    raise KeyError(f"unknown codec id {codec_id}")
+    spec = next((s for s in CODECS if s.codec_id == codec_id), None)
+    if spec is None:
+        raise KeyError(f"unknown codec id {codec_id}")
+    return spec
 
 
 def check_quality(quality: float) -> float:
