@@ -91,6 +91,7 @@ def test_resume_and_export(data_root: Path, tmp_path: Path, monkeypatch: pytest.
             val_check_interval=2,
             accelerator="cpu",
             logger=False,
+            enable_checkpointing=False,
             enable_progress_bar=False,
             enable_model_summary=False,
             default_root_dir=tmp_path,
