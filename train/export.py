@@ -2,7 +2,8 @@
 
 ``python -m train.export CKPT [--codec hyperprior] [--out weights] [--hardware "..."]``
 
-Loads the checkpoint, strips the ``model.`` prefix, bakes the CDF tables (``update(force=True)``),
+Loads the checkpoint, strips the ``model.`` prefix, refits the entropy bottleneck's quantiles
+and bakes the CDF tables (``update(force=True, update_quantiles=True)``),
 saves safetensors with metadata, names the file ``<codec>-<sha256[:8]>.safetensors``, writes
 a training record ``<stem>.train.json`` for the model card, and prints the registry line to paste
 into ``neuralcodec/registry.py``. After CompressAI's ``utils/update_model``.
@@ -73,7 +74,8 @@ def export(
     }
     model = spec.build()
     model.load_state_dict(state, strict=True)
-    model.update(force=True)
+    with torch.no_grad():  # quantiles refit by bisection on the learned CDF, then CDFs baked
+        model.update(force=True, update_quantiles=True)
     metadata = {
         "format": WEIGHTS_FORMAT,
         "codec": spec.name,
