@@ -86,8 +86,8 @@ CODECS: tuple[CodecSpec, ...] = (
         name="hyperprior",
         codec_id=1,
         architecture="mean-scale",
-        weights_file=None,
-        sha256=None,
+        weights_file="hyperprior-583ecc69.safetensors",
+        sha256="583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
         description="variable-rate mean-scale hyperprior, MSE-optimised, q in [1, 8]",
     ),
 )
