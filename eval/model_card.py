@@ -1,7 +1,7 @@
-"""Write the model card ``weights/README.md`` from measured results only.
+"""Write the model cards ``weights/<stem>.md`` (and the index ``weights/README.md``) from measured results.
 
 ``python -m eval.model_card`` reads, for every codec in the registry with shipped weights:
-its training record ``weights/<stem>.train.json`` (written by ``train/export.py``) and its
+its training record ``weights/<stem>.json`` (written by ``train/export.py``) and its
 Kodak results ``eval/reports/kodak/neuralcodec-<codec>.json`` (written by ``python -m eval.rd``),
 and computes BD-rates against the published anchors. It never measures anything itself.
 """
@@ -99,24 +99,25 @@ BD-rate (PSNR-RGB, pchip over the overlapping range; negative = fewer bits than 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Write ``weights/README.md``."""
+    """Write ``weights/<stem>.md`` for each shipped weight file and the index ``weights/README.md``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args(argv)
-    sections = []
+    index = [
+        "# Weights\n\nEvery weight file here was trained by `train/` and exported by "
+        "`train/export.py`; its card (`<file>.md`) holds only numbers measured by `eval/` and is "
+        "regenerated with `python -m eval.model_card`. `<file>.json` is the training record.\n",
+    ]
     for spec in registry.CODECS:
         if spec.weights_file is None:
             continue
         stem = Path(spec.weights_file).stem
-        record = json.loads((weights_dir() / f"{stem}.train.json").read_text())
+        record = json.loads((weights_dir() / f"{stem}.json").read_text())
         results = json.loads((KODAK_RESULTS / f"neuralcodec-{spec.name}.json").read_text())
-        sections.append(card(spec, record, results))
-    header = (
-        "# Model cards\n\nEvery weight file here was trained by `train/` and exported by "
-        "`train/export.py`; the numbers below were measured by `eval/` "
-        "(regenerate this file with `python -m eval.model_card`).\n\n"
-    )
-    (weights_dir() / "README.md").write_text(header + "\n".join(sections))
-    print(f"wrote {weights_dir() / 'README.md'}")
+        card_path = weights_dir() / f"{stem}.md"
+        card_path.write_text("# Model card\n\n" + card(spec, record, results))
+        index.append(f"- [`{spec.weights_file}`]({stem}.md): codec `{spec.name}`, {spec.description}")
+        print(f"wrote {card_path}")
+    (weights_dir() / "README.md").write_text("\n".join(index) + "\n")
 
 
 if __name__ == "__main__":

@@ -90,11 +90,11 @@ def lpips_alex() -> nn.Module:
     except ImportError as error:
         raise LpipsUnavailableError("LPIPS needs the lpips package: pip install lpips") from error
     arrays = load_alexnet_arrays(alexnet_checkpoint())
-    # pnet_rand=True builds AlexNet without downloading torchvision's weights; pretrained=True
-    # loads the linear layers shipped in the lpips wheel.
+    # pnet_rand=True builds AlexNet without downloading torchvision's weights; the linear layers
+    # (lpips' default) load from the files shipped inside the lpips wheel.
     with warnings.catch_warnings():  # torchvision's notice about the `pretrained` argument
         warnings.simplefilter("ignore", UserWarning)
-        model = lpips_lib.LPIPS(net="alex", version="0.1", pretrained=True, pnet_rand=True, verbose=False)
+        model = lpips_lib.LPIPS(net="alex", version="0.1", pnet_rand=True, verbose=False)
     convs = [m for m in model.net.modules() if isinstance(m, nn.Conv2d)]
     if len(convs) != len(_CONV_KEYS):
         raise LpipsUnavailableError(f"unexpected lpips AlexNet with {len(convs)} convolutions")

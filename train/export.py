@@ -5,7 +5,7 @@
 Loads the checkpoint, strips the ``model.`` prefix, refits the entropy bottleneck's quantiles
 and bakes the CDF tables (``update(force=True, update_quantiles=True)``),
 saves safetensors with metadata, names the file ``<codec>-<sha256[:8]>.safetensors``, writes
-a training record ``<stem>.train.json`` for the model card, and prints the registry line to paste
+a training record ``<stem>.json`` for the model card, and prints the registry line to paste
 into ``neuralcodec/registry.py``. After CompressAI's ``utils/update_model``.
 """
 
@@ -66,7 +66,7 @@ def export(
     hardware: str,
     wall_time_s: float | None = None,
 ) -> Path:
-    """Write ``<codec>-<sha8>.safetensors`` (+ ``.train.json``) to ``out_dir``; return its path."""
+    """Write ``<codec>-<sha8>.safetensors`` (+ ``.json`` training record) to ``out_dir``; return its path."""
     spec = registry.get(codec)
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
     state = {
@@ -94,7 +94,7 @@ def export(
     final.chmod(0o644)
     record = _training_record(checkpoint, spec.name, hardware, wall_time_s)
     record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"])
-    final.with_suffix(".train.json").write_text(json.dumps(record, indent=2) + "\n")
+    final.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {final}\nregistry: weights_file={final.name!r}, sha256={digest!r}")
     return final
 

@@ -116,4 +116,4 @@ def test_resume_and_export(data_root: Path, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("NEURALCODEC_WEIGHTS", str(path.parent))
     _, weights_id = weights.load_model(spec)
     assert weights_id == int(path.name.split("-")[-1].split(".")[0], 16)
-    assert (path.parent / f"{path.stem}.train.json").is_file()
+    assert (path.parent / f"{path.stem}.json").is_file()
