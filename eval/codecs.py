@@ -47,7 +47,7 @@ import PIL
 import torch
 from PIL import Image, features
 
-from neuralcodec import metrics
+from neuralcodec import metrics, pixels
 
 __all__ = [
     "Record",
@@ -111,15 +111,11 @@ def load_rgb(path: str | Path) -> np.ndarray:
         return np.asarray(image.convert("RGB")).copy()
 
 
-def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255  # (1, 3, H, W)
-
-
 def measure(rgb: np.ndarray, rgb_hat: np.ndarray, with_lpips: bool = True) -> Quality:
     """PSNR-RGB, MS-SSIM (and in dB) and LPIPS of ``rgb_hat`` against ``rgb`` (uint8, H×W×3)."""
     if rgb.shape != rgb_hat.shape:
         raise ValueError(f"decoded shape {rgb_hat.shape} differs from the original {rgb.shape}")
-    x, x_hat = _to_tensor(rgb), _to_tensor(rgb_hat)
+    x, x_hat = pixels.to_tensor(rgb), pixels.to_tensor(rgb_hat)
     ms_ssim = metrics.ms_ssim(x, x_hat)
     lpips_value = math.nan
     if with_lpips:

@@ -79,20 +79,18 @@ def run(limit: int | None, quality: float) -> dict:
     psnrs: list[float] = []
     float_index_flips = float_images_affected = 0
     for path in tqdm(paths, desc="determinism", unit="image"):
+        image = pixels.open_image(path)
+        original = pixels.to_tensor(pixels.split_image(image).rgb)  # (1, 3, H, W)
+        padded = pixels.pad_to_multiple(original, codec.model.downsampling_factor)
         files, indexes = {}, {}
         for name, setting in settings.items():
             with _setting(codec, *setting) as c:
-                files[name] = c.encode(path, quality)
-                x = pixels.pad_to_multiple(
-                    pixels.to_tensor(pixels.split_image(pixels.open_image(path)).rgb).to(c.device),
-                    c.model.downsampling_factor,
-                )
-                indexes[name] = _float_indexes(c.model, x, quality)  # type: ignore[arg-type]
+                files[name] = c.encode(image, quality)
+                indexes[name] = _float_indexes(c.model, padded.to(c.device), quality)  # type: ignore[arg-type]
         files_equal += all(files[n] == files[names[0]] for n in names)
         flips = max(int((indexes[n] != indexes[names[0]]).sum()) for n in names)
         float_index_flips += flips
         float_images_affected += flips > 0
-        original = pixels.to_tensor(pixels.split_image(pixels.open_image(path)).rgb)
         # decoded[decoder][encoder]: every file under every decoder setting.
         decoded: dict[str, dict[str, np.ndarray]] = {}
         latents: dict[str, list[torch.Tensor]] = {}

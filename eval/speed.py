@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from eval.codecs import load_rgb
 from eval.report import REPORTS_DIR
+from neuralcodec import pixels
 
 __all__ = ["Coder", "compressai_coder", "neuralcodec_coder", "time_coder", "main"]
 
@@ -54,16 +54,14 @@ def compressai_coder(N: int, M: int, seed: int = 0) -> Coder:
     @torch.inference_mode()
     def encode(rgb: np.ndarray) -> tuple[int, Callable[[], np.ndarray]]:
         height, width = rgb.shape[:2]
-        x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255  # (1, 3, H, W)
-        pad_h, pad_w = (-height) % factor, (-width) % factor
-        x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        x = pixels.pad_to_multiple(pixels.to_tensor(rgb), factor)  # (1, 3, H', W')
         out = net.compress(x)
         num_bytes = sum(len(s) for strings in out["strings"] for s in strings)
 
         @torch.inference_mode()
         def decode() -> np.ndarray:
-            x_hat = net.decompress(out["strings"], out["shape"])["x_hat"][..., :height, :width]
-            return (x_hat[0].clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+            x_hat = net.decompress(out["strings"], out["shape"])["x_hat"]
+            return pixels.to_array(pixels.crop(x_hat, height, width))
 
         return num_bytes, decode
 

@@ -12,6 +12,7 @@ import pytest
 
 from eval import codecs
 from eval.codecs import CODEC_CLASSES, Neuralcodec, make_codec
+from neuralcodec import pixels
 
 CLASSICAL = [name for name in CODEC_CLASSES if name != "neuralcodec"]
 
@@ -107,13 +108,13 @@ def test_lpips_orders_distortions(small_rgb: np.ndarray) -> None:
     perceptual = _lpips_or_skip()
     from PIL import Image
 
-    x = codecs._to_tensor(small_rgb)
+    x = pixels.to_tensor(small_rgb)
     assert perceptual.lpips(x, x) == pytest.approx(0.0, abs=1e-6)
     distances = []
     for quality in (90, 30, 5):
         out = io.BytesIO()
         Image.fromarray(small_rgb).save(out, "JPEG", quality=quality)
-        distances.append(perceptual.lpips(x, codecs._to_tensor(codecs.load_rgb(io.BytesIO(out.getvalue())))))
+        distances.append(perceptual.lpips(x, pixels.to_tensor(codecs.load_rgb(io.BytesIO(out.getvalue())))))
     assert 0 < distances[0] < distances[1] < distances[2] < 1
 
 
