@@ -12,7 +12,7 @@ import warnings
 # the notice says nothing to our users, so it is silenced for that message only.
 warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*deprecated", category=FutureWarning)
 
-from neuralcodec.api import Codec, decode, decode_latents, encode
+from neuralcodec.api import Codec, Latents, decode, decode_latents, encode, latents
 from neuralcodec.errors import (
     BitstreamError,
     NeuralcodecError,
@@ -36,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BitstreamError",
     "Codec",
+    "Latents",
     "NeuralcodecError",
     "QualityError",
     "UnsupportedImageError",
@@ -47,5 +48,6 @@ __all__ = [
     "decode",
     "decode_latents",
     "encode",
+    "latents",
     "list_codecs",
 ]

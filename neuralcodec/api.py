@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import zlib
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -26,19 +26,22 @@ from neuralcodec.errors import (
     WeightsMismatchError,
     WeightsNotFoundError,
 )
-from neuralcodec.models import CodecModel
+from neuralcodec.models import CodecModel, DecodedLatents
 from neuralcodec.pixels import ImageInput
 from neuralcodec.registry import CodecSpec
 
 __all__ = [
     "DEFAULT_CODEC",
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_TILE_SIZE",
     "Codec",
     "CodecInfo",
     "FileInfo",
+    "Latents",
     "encode",
     "decode",
     "decode_latents",
+    "latents",
     "load_codec",
     "read_info",
     "available_codecs",
@@ -47,7 +50,11 @@ __all__ = [
 DEFAULT_CODEC = registry.DEFAULT_CODEC
 #: Largest image (in pixels) encoded or decoded unless the caller raises the limit.
 DEFAULT_MAX_PIXELS = 2**26
+#: Side of the tiles (pixels) that bound memory; larger images get larger tiles when a file
+#: would otherwise need more streams than the container holds.
+DEFAULT_TILE_SIZE = 1024
 _BISECTION_STEPS = 11  # quality resolution 7 / 2**11 < 1/256, the container's step
+_Decoded = TypeVar("_Decoded", Tensor, DecodedLatents)
 
 
 class Codec:
@@ -104,6 +111,22 @@ class Codec:
         self.device = torch.device(device)
         self.model = model.eval().to(self.device)
 
+    def _tile_size(self, height: int, width: int, requested: int | None) -> int:
+        """The requested tile size, checked, or the smallest default-or-larger one that fits."""
+        latent_hw = self.model.latent_hw(height, width)
+        extras = 2  # alpha plane and palette
+        if requested is not None:
+            low, high = container.TILE_LOG2_RANGE
+            if requested not in {2**k for k in range(low, high + 1)}:
+                raise ValueError(f"tile size {requested} is not a power of two in [{2**low}, {2**high}]")
+            if self.model.num_streams(latent_hw, requested) + extras > container.MAX_STREAMS:
+                raise ValueError(f"tile size {requested} makes too many tiles for {width}x{height}")
+            return requested
+        tile_size = DEFAULT_TILE_SIZE
+        while self.model.num_streams(latent_hw, tile_size) + extras > container.MAX_STREAMS:
+            tile_size *= 2
+        return tile_size
+
     def to(self, device: str | torch.device) -> Codec:
         """Move the transforms to ``device``; returns self."""
         self.device = torch.device(device)
@@ -117,13 +140,18 @@ class Codec:
             )
 
     @torch.inference_mode()
-    def encode(self, image: ImageInput, quality: float = 3.0) -> bytes:
+    def encode(
+        self, image: ImageInput, quality: float = 3.0, tile_size: int | None = None
+    ) -> bytes:
         """Compress an image into container bytes.
 
         Args:
             image: A PIL image, a uint8 array (H, W[, C]) or a path. Any size and mode;
                 alpha is kept losslessly and the mode is restored on decode.
             quality: In [1, 8], fractional allowed; coded with a 1/256 step.
+            tile_size: Side in pixels of the tiles that bound memory (a power of two from 64);
+                default :data:`DEFAULT_TILE_SIZE`, larger for images that need it. Smaller tiles
+                use less memory at the cost of a few bytes per tile.
 
         Returns:
             The ``.ncc`` file contents.
@@ -131,9 +159,10 @@ class Codec:
         Raises:
             QualityError: Quality outside [1, 8].
             UnsupportedImageError: Unreadable, empty, too large, or float images.
+            ValueError: ``tile_size`` is not a power of two, or makes too many tiles.
         """
         split = pixels.split_image(pixels.open_image(image))
-        return self._encode_split(split, _coded_quality(quality))
+        return self._encode_split(split, _coded_quality(quality), tile_size)
 
     def encode_to_bpp(self, image: ImageInput, bpp: float) -> bytes:
         """Compress at the highest quality whose file is at most ``bpp`` bits per pixel.
@@ -166,12 +195,15 @@ class Codec:
         return best
 
     @torch.inference_mode()
-    def _encode_split(self, split: pixels.SplitImage, quality: float) -> bytes:
+    def _encode_split(
+        self, split: pixels.SplitImage, quality: float, tile_size: int | None = None
+    ) -> bytes:
         height, width = split.rgb.shape[:2]
         self._check_size(height, width)
+        tile_size = self._tile_size(height, width, tile_size)
         x = pixels.to_tensor(split.rgb).to(self.device)
         x = pixels.pad_to_multiple(x, self.model.downsampling_factor)
-        streams = list(self.model.compress(x, quality).streams)
+        streams = list(self.model.compress(x, quality, tile_size).streams)
         flags = 0
         if split.alpha is not None:
             streams.append(zlib.compress(split.alpha.tobytes(), 9))
@@ -186,6 +218,7 @@ class Codec:
             mode=split.mode,
             height=height,
             width=width,
+            tile_size=tile_size,
             flags=flags,
         )
         return container.pack(header, streams)
@@ -207,14 +240,18 @@ class Codec:
             raise BitstreamError(f"quality {header.quality} in the header is out of range")
         self._check_size(header.height, header.width)
         num_model = len(streams) - header.num_extra_streams
-        if num_model != self.model.num_streams:
-            raise BitstreamError(f"{num_model} codec streams, {self.spec.name!r} writes "
-                                 f"{self.model.num_streams}")
+        latent_hw = self.model.latent_hw(header.height, header.width)
+        expected = self.model.num_streams(latent_hw, header.tile_size)
+        if num_model != expected:
+            raise BitstreamError(
+                f"{num_model} codec streams, {self.spec.name!r} writes {expected} for a "
+                f"{header.width}x{header.height} image in {header.tile_size}-pixel tiles"
+            )
         return header, streams[:num_model], streams[num_model:]
 
     @torch.inference_mode()
-    def decode_latents(self, data: bytes) -> Tensor:
-        """Entropy-decode the quantized latents y_hat (1, M, h, w) without the synthesis transform.
+    def latents(self, data: bytes) -> Latents:
+        """Entropy-decode the quantized latents of a file without the synthesis transform.
 
         Raises:
             BitstreamError: Corrupt or truncated file.
@@ -222,7 +259,21 @@ class Codec:
         """
         header, model_streams, _ = self._unpack(data)
         latent_hw = self.model.latent_hw(header.height, header.width)
-        return self._guarded(lambda: self.model.decompress_latents(model_streams, latent_hw))
+        decoded = self._guarded(
+            lambda: self.model.decompress_latents(model_streams, latent_hw, header.tile_size)
+        )
+        return Latents(
+            y_hat=decoded.y_hat,
+            z_hat=decoded.z_hat,
+            inverse_gain=self.model.inverse_gain(header.quality),
+            quality=header.quality,
+            height=header.height,
+            width=header.width,
+        )
+
+    def decode_latents(self, data: bytes) -> Tensor:
+        """The quantized latent y_hat (1, M, h, w) of a file: ``latents(data).y_hat``."""
+        return self.latents(data).y_hat
 
     @torch.inference_mode()
     def decode(self, data: bytes) -> Image.Image:
@@ -235,7 +286,7 @@ class Codec:
         header, model_streams, extras = self._unpack(data)
         latent_hw = self.model.latent_hw(header.height, header.width)
         x_hat = self._guarded(
-            lambda: self.model.decompress(model_streams, latent_hw, header.quality)
+            lambda: self.model.decompress(model_streams, latent_hw, header.quality, header.tile_size)
         )
         rgb = pixels.to_array(pixels.crop(x_hat, header.height, header.width))
         alpha = palette = None
@@ -250,15 +301,38 @@ class Codec:
         return pixels.merge_image(rgb, header.mode, alpha, palette)
 
     @staticmethod
-    def _guarded(decode_streams: Callable[[], Tensor]) -> Tensor:
+    def _guarded(decode_streams: Callable[[], _Decoded]) -> _Decoded:
         """Run an entropy decode, turning coder failures and non-finite output into BitstreamError."""
         try:
             out = decode_streams()
         except (ValueError, RuntimeError, OverflowError) as error:
             raise BitstreamError(f"corrupt entropy-coded stream: {error}") from None
-        if not bool(torch.isfinite(out).all()):
+        tensors = out if isinstance(out, tuple) else (out,)
+        if not all(bool(torch.isfinite(t).all()) for t in tensors):
             raise BitstreamError("corrupt entropy-coded stream (non-finite values)")
         return out
+
+
+class Latents(NamedTuple):
+    """The entropy-decoded latents of a file: what task heads learn from, no pixels decoded.
+
+    Attributes:
+        y_hat: Quantized latent (1, M, H/16, W/16) (padded size), as coded: scaled by the
+            quality's gain, so its range grows with quality.
+        z_hat: Quantized hyper-latent (1, N, H/64, W/64).
+        inverse_gain: (1, M, 1, 1); ``y_hat * inverse_gain`` is the synthesis input, on the
+            same scale at every quality.
+        quality: The file's quality.
+        height: Original image height in pixels.
+        width: Original image width in pixels.
+    """
+
+    y_hat: Tensor
+    z_hat: Tensor
+    inverse_gain: Tensor
+    quality: float
+    height: int
+    width: int
 
 
 def _coded_quality(quality: float) -> float:
@@ -320,8 +394,18 @@ def decode(data: bytes) -> Image.Image:
     return _codec_for(data).decode(data)
 
 
+def latents(data: bytes) -> Latents:
+    """The entropy-decoded latents of ``.ncc`` bytes, without pixel decoding.
+
+    Example:
+        >>> y = latents(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
+        >>> features = y.y_hat * y.inverse_gain  # doctest: +SKIP
+    """
+    return _codec_for(data).latents(data)
+
+
 def decode_latents(data: bytes) -> Tensor:
-    """The entropy-decoded latents y_hat (1, M, h, w) of ``.ncc`` bytes, without pixel decoding.
+    """The quantized latent y_hat (1, M, h, w) of ``.ncc`` bytes: ``latents(data).y_hat``.
 
     Example:
         >>> y_hat = decode_latents(open("kodim01.ncc", "rb").read())  # doctest: +SKIP

@@ -1,12 +1,12 @@
 """The neuralcodec file format (``.ncc``): a self-describing, versioned, checksummed container.
 
-Layout, format version 1. All integers are unsigned and big-endian.
+Layout, format version 2. All integers are unsigned and big-endian.
 
 ======  =====  ==================  ==========================================================
 offset  bytes  field               meaning
 ======  =====  ==================  ==========================================================
 0       2      magic               ``b"NC"``
-2       1      format_version      ``1``
+2       1      format_version      ``2``
 3       1      codec_id            stable id from ``registry.py``; never reused
 4       4      weights_id          first 4 bytes of the weights file's sha256
 8       2      quality             quality x 256 (so q = 3.5 is stored as 896)
@@ -14,14 +14,20 @@ offset  bytes  field               meaning
 11      1      flags               bit 0: alpha plane stream, bit 1: palette stream
 12      4      height              original height in pixels (>= 1)
 16      4      width               original width in pixels (>= 1)
-20      1      num_streams         number of streams n (1..16)
-21      4n     stream lengths      byte length of each stream
-21+4n   4      payload_crc32       CRC32 of the concatenated streams
-25+4n   4      header_crc32        CRC32 of every byte before this field
-29+4n   ...    streams             concatenated, in order: the codec's entropy-coded
+20      1      tile_log2           tiles are 2**tile_log2 pixels square (6..16)
+21      1      num_streams         number of streams n (1..255)
+22      4n     stream lengths      byte length of each stream
+22+4n   4      payload_crc32       CRC32 of the concatenated streams
+26+4n   4      header_crc32        CRC32 of every byte before this field
+30+4n   ...    streams             concatenated, in order: the codec's entropy-coded
                                    streams, then the alpha plane (zlib) if flag 0, then
                                    the palette (768 raw bytes) if flag 1
 ======  =====  ==================  ==========================================================
+
+Tiles: the codec's transforms run, and its latent is entropy-coded, in square tiles of the
+(padded) image, row-major, so that memory stays bounded for any image size; how many streams
+a codec writes follows from height, width and the tile size (one tile for images up to the tile
+size). Version 1 (no tile field, never tiled) came from pre-release builds and is not read.
 
 The latent shape is derived from height and width, never stored. :func:`unpack` checks the
 magic, version, header CRC, field ranges, that the file is exactly as long as the header says,
@@ -44,6 +50,7 @@ __all__ = [
     "FLAG_ALPHA",
     "FLAG_PALETTE",
     "MAX_STREAMS",
+    "TILE_LOG2_RANGE",
     "QUALITY_SCALE",
     "ContainerError",
     "Header",
@@ -53,17 +60,19 @@ __all__ = [
 ]
 
 MAGIC = b"NC"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Image modes a file can restore; the byte stores the index. Append only.
 MODES = ("RGB", "L", "RGBA", "LA", "P", "1")
 FLAG_ALPHA = 0x01
 FLAG_PALETTE = 0x02
-MAX_STREAMS = 16
+MAX_STREAMS = 255
+#: Tile sides a file may declare: 2**6 = 64 to 2**16 pixels.
+TILE_LOG2_RANGE = (6, 16)
 #: Quality is stored in fixed point with this many steps per unit.
 QUALITY_SCALE = 256
 MAX_SIDE = 2**31 - 1
 
-_FIXED = struct.Struct(">2sBBIHBBIIB")  # magic .. num_streams
+_FIXED = struct.Struct(">2sBBIHBBIIBB")  # magic .. num_streams
 _CRC = struct.Struct(">I")
 
 
@@ -82,6 +91,7 @@ class Header:
         mode: Original image mode, one of :data:`MODES`.
         height: Original height in pixels.
         width: Original width in pixels.
+        tile_size: Side of the coding tiles in pixels, a power of two.
         flags: Bit set of :data:`FLAG_ALPHA` and :data:`FLAG_PALETTE`.
     """
 
@@ -91,6 +101,7 @@ class Header:
     mode: str
     height: int
     width: int
+    tile_size: int
     flags: int = 0
 
     @property
@@ -115,6 +126,11 @@ def _validate(header: Header, num_streams: int) -> None:
         raise ContainerError(f"unknown flags 0x{header.flags:02x}")
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ContainerError(f"image size {header.width}x{header.height} out of range")
+    low, high = TILE_LOG2_RANGE
+    if header.tile_size not in {2**k for k in range(low, high + 1)}:
+        raise ContainerError(
+            f"tile size {header.tile_size} is not a power of two in [2**{low}, 2**{high}]"
+        )
     if not 1 <= num_streams <= MAX_STREAMS:
         raise ContainerError(f"{num_streams} streams; a file holds 1 to {MAX_STREAMS}")
     if header.num_extra_streams >= num_streams:
@@ -142,7 +158,7 @@ def pack(header: Header, streams: list[bytes]) -> bytes:
         ContainerError: A field is out of range.
 
     Example:
-        >>> data = pack(Header(1, 0xDEADBEEF, 3.0, "RGB", 2, 3), [b"z", b"y"])
+        >>> data = pack(Header(1, 0xDEADBEEF, 3.0, "RGB", 2, 3, 1024), [b"z", b"y"])
         >>> unpack(data)[1]
         [b'z', b'y']
     """
@@ -158,6 +174,7 @@ def pack(header: Header, streams: list[bytes]) -> bytes:
         header.flags,
         header.height,
         header.width,
+        header.tile_size.bit_length() - 1,
         len(streams),
     )
     head += struct.pack(f">{len(streams)}I", *(len(s) for s in streams))
@@ -182,13 +199,14 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
     data = bytes(data)
     if len(data) < _FIXED.size:
         raise ContainerError(f"file is {len(data)} bytes, shorter than any neuralcodec header")
-    magic, version, codec_id, weights_id, quality_code, mode_index, flags, height, width, n = (
-        _FIXED.unpack_from(data)
-    )
+    (magic, version, codec_id, weights_id, quality_code, mode_index, flags, height, width,
+     tile_log2, n) = _FIXED.unpack_from(data)
     if magic != MAGIC:
         raise ContainerError("not a neuralcodec file (bad magic bytes)")
     if version != FORMAT_VERSION:
-        raise ContainerError(f"format version {version} is not supported (this reader: 1)")
+        raise ContainerError(
+            f"format version {version} is not supported (this reader: {FORMAT_VERSION})"
+        )
     if not 1 <= n <= MAX_STREAMS:
         raise ContainerError(f"corrupt header: {n} streams")
     end_of_header = header_size(n)
@@ -199,6 +217,8 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
         raise ContainerError("corrupt header (CRC mismatch)")
     if mode_index >= len(MODES):
         raise ContainerError(f"unknown image mode index {mode_index}")
+    if not TILE_LOG2_RANGE[0] <= tile_log2 <= TILE_LOG2_RANGE[1]:
+        raise ContainerError(f"tile size 2**{tile_log2} out of range")
     lengths = struct.unpack_from(f">{n}I", data, _FIXED.size)
     (payload_crc,) = _CRC.unpack_from(data, _FIXED.size + 4 * n)
     expected = end_of_header + sum(lengths)
@@ -216,6 +236,7 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
         mode=MODES[mode_index],
         height=height,
         width=width,
+        tile_size=2**tile_log2,
         flags=flags,
     )
     _validate(header, n)

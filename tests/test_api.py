@@ -47,7 +47,7 @@ def test_round_trip(tiny_codec: Codec, tiny_image: Image.Image, quality: float) 
     assert first.size == tiny_image.size and first.mode == "RGB"
     assert np.array_equal(np.asarray(first), np.asarray(second))  # identical pixels
     header, streams = container.unpack(data)
-    assert header == container.Header(0, TINY_WEIGHTS_ID, float(quality), "RGB", 45, 67, 0)
+    assert header == container.Header(0, TINY_WEIGHTS_ID, float(quality), "RGB", 45, 67, 1024, 0)
     assert len(streams) == 2 and all(len(s) >= 8 and len(s) % 4 == 0 for s in streams)
 
 
@@ -420,7 +420,7 @@ def test_corrupt_streams_with_valid_crc(tiny_codec: Codec, tiny_image: Image.Ima
             else:
                 assert decoded.size == tiny_image.size and decoded.mode == "RGB"
                 # An image only comes from finite samples (NaN -> uint8 is undefined behaviour).
-                x_hat = tiny_codec.model.decompress(corrupt, (4, 8), 3.0)
+                x_hat = tiny_codec.model.decompress(corrupt, (4, 8), 3.0, 1024)
                 assert bool(torch.isfinite(x_hat).all())
                 outcomes[which].add("image")
             try:
@@ -477,7 +477,7 @@ def test_read_info(tiny_codec: Codec, tiny_image: Image.Image) -> None:
     assert info.weights_id == "01020304"
     assert info.num_bytes == len(data) and info.bpp == len(data) * 8 / (67 * 45)
     assert sum(info.stream_bytes) + container.header_size(2) == len(data)
-    assert info.format_version == 1
+    assert info.format_version == 2
 
 
 def test_available_codecs_lists_the_registry() -> None:

@@ -13,11 +13,13 @@ from neuralcodec import container
 from neuralcodec.container import ContainerError, Header, pack, unpack
 from neuralcodec.errors import BitstreamError, NeuralcodecError
 
-RGB_HEADER = Header(codec_id=1, weights_id=0xDEADBEEF, quality=3.5, mode="RGB", height=45, width=67)
+RGB_HEADER = Header(
+    codec_id=1, weights_id=0xDEADBEEF, quality=3.5, mode="RGB", height=45, width=67, tile_size=1024
+)
 RGB_STREAMS = [b"\x01\x02\x03\x04\x05\x06\x07\x08", b"y-stream" * 3]
 RGBA_HEADER = Header(
     codec_id=0, weights_id=0x01020304, quality=1.0 + 1 / 256, mode="RGBA", height=1, width=2**31 - 1,
-    flags=container.FLAG_ALPHA,
+    tile_size=2**16, flags=container.FLAG_ALPHA,
 )
 RGBA_STREAMS = [b"zzzzzzzz", b"yyyyyyyyyyyy", zlib.compress(b"\xff\x80")]
 
@@ -40,7 +42,7 @@ def test_layout_matches_the_documented_table() -> None:
     data = small_file()
     n = len(RGB_STREAMS)
     assert data[:2] == b"NC"
-    assert data[2] == container.FORMAT_VERSION == 1
+    assert data[2] == container.FORMAT_VERSION == 2
     assert data[3] == 1  # codec id
     assert data[4:8] == bytes.fromhex("deadbeef")
     assert data[8:10] == (896).to_bytes(2, "big")  # 3.5 * 256
@@ -48,13 +50,14 @@ def test_layout_matches_the_documented_table() -> None:
     assert data[11] == 0  # flags
     assert data[12:16] == (45).to_bytes(4, "big")
     assert data[16:20] == (67).to_bytes(4, "big")
-    assert data[20] == n
-    assert struct.unpack(">2I", data[21:29]) == tuple(len(s) for s in RGB_STREAMS)
+    assert data[20] == 10  # tile_log2: 1024-pixel tiles
+    assert data[21] == n
+    assert struct.unpack(">2I", data[22:30]) == tuple(len(s) for s in RGB_STREAMS)
     payload = b"".join(RGB_STREAMS)
-    assert data[21 + 4 * n : 25 + 4 * n] == zlib.crc32(payload).to_bytes(4, "big")
-    assert data[25 + 4 * n : 29 + 4 * n] == zlib.crc32(data[: 25 + 4 * n]).to_bytes(4, "big")
-    assert data[29 + 4 * n :] == payload
-    assert container.header_size(n) == 29 + 4 * n
+    assert data[22 + 4 * n : 26 + 4 * n] == zlib.crc32(payload).to_bytes(4, "big")
+    assert data[26 + 4 * n : 30 + 4 * n] == zlib.crc32(data[: 26 + 4 * n]).to_bytes(4, "big")
+    assert data[30 + 4 * n :] == payload
+    assert container.header_size(n) == 30 + 4 * n
 
 
 def test_modes_are_append_only() -> None:
@@ -66,13 +69,13 @@ def test_modes_are_append_only() -> None:
 @pytest.mark.parametrize("quality", [1.0, 3.5, 8.0, 2.0 + 37 / 256])
 def test_round_trip(mode: str, quality: float) -> None:
     flags = {"RGBA": container.FLAG_ALPHA, "LA": container.FLAG_ALPHA, "P": container.FLAG_PALETTE}
-    header = Header(7, 0xFFFFFFFF, quality, mode, 513, 769, flags.get(mode, 0))
+    header = Header(7, 0xFFFFFFFF, quality, mode, 513, 769, 64, flags.get(mode, 0))
     streams = [b"", b"abc", b"\x00" * 1000][: 1 + header.num_extra_streams + 1]
     assert unpack(pack(header, streams)) == (header, streams)
 
 
 def test_round_trip_all_flags_and_max_streams() -> None:
-    header = Header(255, 0, 8.0, "RGBA", 1, 1, container.FLAG_ALPHA | container.FLAG_PALETTE)
+    header = Header(255, 0, 8.0, "RGBA", 1, 1, 256, container.FLAG_ALPHA | container.FLAG_PALETTE)
     assert header.num_extra_streams == 2
     streams = [bytes([i]) * i for i in range(container.MAX_STREAMS)]
     assert unpack(pack(header, streams)) == (header, streams)
@@ -127,7 +130,7 @@ def test_not_a_container_at_all() -> None:
         unpack(png)
 
 
-@pytest.mark.parametrize("version", [0, 2, 255])
+@pytest.mark.parametrize("version", [0, 1, 3, 255])
 def test_unknown_version(version: int) -> None:
     data = bytearray(small_file())
     data[2] = version
@@ -139,7 +142,7 @@ def _with_field(data: bytes, offset: int, value: bytes) -> bytes:
     """Overwrite header bytes and fix the header CRC: the field checks must catch it, not the CRC."""
     raw = bytearray(data)
     raw[offset : offset + len(value)] = value
-    end = container.header_size(raw[20])
+    end = container.header_size(raw[21])
     raw[end - 4 : end] = zlib.crc32(bytes(raw[: end - 4])).to_bytes(4, "big")
     return bytes(raw)
 
@@ -156,8 +159,9 @@ def _with_field(data: bytes, offset: int, value: bytes) -> bytes:
         (16, b"\x00\x00\x00\x00", "size"),  # width 0
         (12, b"\x80\x00\x00\x00", "size"),  # height 2**31
         (16, b"\xff\xff\xff\xff", "size"),
-        (20, b"\x00", "streams"),
-        (20, bytes([container.MAX_STREAMS + 1]), "streams"),
+        (20, b"\x05", "tile"),  # 32-pixel tiles
+        (20, b"\x11", "tile"),
+        (21, b"\x00", "streams"),
     ],
 )
 def test_out_of_range_fields_with_valid_crc(offset: int, value: bytes, match: str) -> None:
@@ -167,10 +171,10 @@ def test_out_of_range_fields_with_valid_crc(offset: int, value: bytes, match: st
 
 def test_valid_crc_but_lengths_disagree_with_the_file() -> None:
     data = small_file()
-    longer = _with_field(data, 21, (len(RGB_STREAMS[0]) + 1).to_bytes(4, "big"))
+    longer = _with_field(data, 22, (len(RGB_STREAMS[0]) + 1).to_bytes(4, "big"))
     with pytest.raises(ContainerError, match="truncated"):
         unpack(longer)
-    shorter = _with_field(data, 21, (len(RGB_STREAMS[0]) - 1).to_bytes(4, "big"))
+    shorter = _with_field(data, 22, (len(RGB_STREAMS[0]) - 1).to_bytes(4, "big"))
     with pytest.raises(ContainerError, match="trailing"):
         unpack(shorter)
 
@@ -198,6 +202,9 @@ def test_valid_header_crc_but_corrupt_payload() -> None:
         ({"width": 0}, None),
         ({"height": 2**31}, None),
         ({"width": -5}, None),
+        ({"tile_size": 32}, None),
+        ({"tile_size": 1000}, None),
+        ({"tile_size": 2**17}, None),
         ({}, []),  # no streams
         ({}, [b""] * (container.MAX_STREAMS + 1)),
         ({"flags": container.FLAG_ALPHA}, [b"alpha"]),  # the extra stream leaves no codec stream

@@ -20,6 +20,7 @@ from neuralcodec.models import fixed_point
 from neuralcodec.models.fixed_point import ACTIVATION_BITS, WEIGHT_BITS, FixedPointNetwork
 
 QUALITIES = [1.0, 2.25, 3.5, 8.0]
+TILE = 1024  # one tile for the tiny image: the whole-image pass
 
 
 @contextlib.contextmanager
@@ -67,8 +68,8 @@ def test_decompress_compress_matches_forward_in_eval_mode(x: Tensor, quality: fl
     a rounding boundary to the other bin; the next test bounds that effect on the real forward.
     """
     model = make_tiny_model()
-    compressed = model.compress(x, quality)
-    x_hat = model.decompress(compressed.streams, compressed.latent_hw, quality)
+    compressed = model.compress(x, quality, TILE)
+    x_hat = model.decompress(compressed.streams, compressed.latent_hw, quality, TILE)
     model.h_s = _ExactHs(model.h_s)
     out = model(x, torch.tensor([quality]))
     assert out.x_hat.shape == x_hat.shape == x.shape
@@ -87,14 +88,14 @@ def test_decoded_latents_match_the_float_forward(x: Tensor, tiny_model: MeanScal
         out = tiny_model(x, torch.tensor([quality]))
     finally:
         hook.remove()
-    compressed = tiny_model.compress(x, quality)
-    y_hat = tiny_model.decompress_latents(compressed.streams, compressed.latent_hw)
+    compressed = tiny_model.compress(x, quality, TILE)
+    y_hat = tiny_model.decompress_latents(compressed.streams, compressed.latent_hw, TILE).y_hat
     diff = (captured[0] - y_hat).abs()
     near = diff < 5e-3
     assert near.float().mean() > 0.97
     assert torch.allclose(diff[~near], diff[~near].round(), atol=5e-3)  # whole-bin flips only
     assert diff[~near].le(1 + 5e-3).all()
-    x_hat = tiny_model.decompress(compressed.streams, compressed.latent_hw, quality)
+    x_hat = tiny_model.decompress(compressed.streams, compressed.latent_hw, quality, TILE)
     mse = float((x_hat - out.x_hat).square().mean())
     assert mse < 1e-4, mse  # > 40 dB apart
 
@@ -104,8 +105,8 @@ def test_decoded_latents_match_the_float_forward(x: Tensor, tiny_model: MeanScal
 def test_decompress_latents_is_what_the_encoder_quantized(
     x: Tensor, tiny_model: MeanScaleHyperprior, quality: float
 ) -> None:
-    compressed = tiny_model.compress(x, quality)
-    y_hat = tiny_model.decompress_latents(compressed.streams, compressed.latent_hw)
+    compressed = tiny_model.compress(x, quality, TILE)
+    y_hat = tiny_model.decompress_latents(compressed.streams, compressed.latent_hw, TILE).y_hat
     expected = encoder_y_hat(tiny_model, x, quality)
     assert y_hat.shape == (1, tiny_model.config.M, *compressed.latent_hw)
     assert torch.equal(y_hat, expected)
@@ -120,8 +121,8 @@ def test_compress_is_deterministic_across_thread_counts(tiny_model: MeanScaleHyp
     for n in (1, 2):
         with num_threads(n):
             assert torch.get_num_threads() == n
-            streams = [tiny_model.compress(image, q).streams for q in (1.0, 3.5, 8.0)]
-            decoded = [tiny_model.decompress(s, (image.shape[-2] // 16, image.shape[-1] // 16), q)
+            streams = [tiny_model.compress(image, q, TILE).streams for q in (1.0, 3.5, 8.0)]
+            decoded = [tiny_model.decompress(s, (image.shape[-2] // 16, image.shape[-1] // 16), q, TILE)
                        for s, q in zip(streams, (1.0, 3.5, 8.0))]
         results[n] = streams, [pixels.to_uint8(d) for d in decoded]
     assert results[1][0] == results[2][0]  # identical bytes
@@ -182,13 +183,13 @@ def test_latent_hw(tiny_model: MeanScaleHyperprior) -> None:
 @torch.inference_mode()
 def test_coding_errors(x: Tensor, tiny_model: MeanScaleHyperprior) -> None:
     with pytest.raises(ValueError, match="one image"):
-        tiny_model.compress(torch.cat([x, x]), 3.0)
-    streams = tiny_model.compress(x, 3.0).streams
+        tiny_model.compress(torch.cat([x, x]), 3.0, TILE)
+    streams = tiny_model.compress(x, 3.0, TILE).streams
     with pytest.raises(BitstreamError, match="streams"):
-        tiny_model.decompress_latents(streams[:1], (4, 8))
+        tiny_model.decompress_latents(streams[:1], (4, 8), TILE)
     for bad in (b"", b"\x00" * 4, b"\x00" * 9, streams[1][:-1]):
         with pytest.raises(BitstreamError, match="length"):
-            tiny_model.decompress_latents([streams[0], bad], (4, 8))
+            tiny_model.decompress_latents([streams[0], bad], (4, 8), TILE)
 
 
 # -- FixedPointNetwork ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 from torch import Tensor
 
 from neuralcodec import metrics, pixels, registry
+from neuralcodec.api import DEFAULT_TILE_SIZE
 from neuralcodec.models import CodecModel
 
 __all__ = ["RateDistortionModule"]
@@ -107,8 +108,8 @@ class RateDistortionModule(pl.LightningModule):
         x = pixels.pad_to_multiple(batch, self.model.downsampling_factor)
         self._step(x, "val")
         for q in self.hparams.val_qualities:
-            compressed = self.model.compress(x, q)
-            x_hat = self.model.decompress(compressed.streams, compressed.latent_hw, q)
+            compressed = self.model.compress(x, q, DEFAULT_TILE_SIZE)
+            x_hat = self.model.decompress(compressed.streams, compressed.latent_hw, q, DEFAULT_TILE_SIZE)
             x_hat = pixels.to_uint8(pixels.crop(x_hat, h, w)).float() / 255
             num_bytes = sum(len(s) for s in compressed.streams)
             self.log_dict(

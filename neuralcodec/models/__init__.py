@@ -2,6 +2,6 @@
 
 from neuralcodec.models.base import CodecModel
 from neuralcodec.models.hyperprior import HyperpriorConfig, MeanScaleHyperprior
-from neuralcodec.models.outputs import Compressed, RDOutput
+from neuralcodec.models.outputs import Compressed, DecodedLatents, RDOutput
 
-__all__ = ["CodecModel", "Compressed", "HyperpriorConfig", "MeanScaleHyperprior", "RDOutput"]
+__all__ = ["CodecModel", "Compressed", "DecodedLatents", "HyperpriorConfig", "MeanScaleHyperprior", "RDOutput"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import torch
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional
@@ -12,12 +13,25 @@ from torch import Tensor, nn
 from neuralcodec.errors import BitstreamError
 from neuralcodec.models.base import CodecModel
 from neuralcodec.models.fixed_point import FixedPointNetwork
-from neuralcodec.models.outputs import Compressed, RDOutput
+from neuralcodec.models.outputs import Compressed, DecodedLatents, RDOutput
+from neuralcodec.models.tiling import (
+    Window,
+    crop_window,
+    map_window,
+    num_tiles,
+    tile_windows,
+    tiled_map,
+)
 from neuralcodec.models.transforms import analysis, hyper_analysis, hyper_synthesis, synthesis
 
 __all__ = ["HyperpriorConfig", "MeanScaleHyperprior"]
 
 _ENTROPY_CODER = "ans"
+# Context around a tile, at least each transform's receptive-field radius (see models/tiling.py):
+_G_A_MARGIN = 64  # pixels (g_a reaches 30 px); a multiple of 16 keeps the stride phase
+_H_A_MARGIN = 8  # latents of y (h_a reaches 7); a multiple of 4
+_H_S_MARGIN = 4  # latents of z (h_s reaches 3)
+_G_S_MARGIN = 4  # latents of y (g_s reaches 2)
 
 
 @dataclass(frozen=True)
@@ -85,9 +99,18 @@ class MeanScaleHyperprior(CodecModel):
     def downsampling_factor(self) -> int:
         return 64
 
-    @property
-    def num_streams(self) -> int:
-        return 2
+    def num_streams(self, latent_hw: tuple[int, int], tile_size: int) -> int:
+        """One stream for z, then one per tile of y."""
+        return 1 + num_tiles(*latent_hw, self._latent_tile(tile_size))
+
+    def _latent_tile(self, tile_size: int) -> int:
+        if tile_size <= 0 or tile_size % self.downsampling_factor:
+            raise ValueError(f"tile size {tile_size} is not a multiple of {self.downsampling_factor}")
+        return tile_size // 16
+
+    def inverse_gain(self, quality: float) -> Tensor:
+        """The inverse gain (1, M, 1, 1) that maps y_hat at ``quality`` to the input of g_s."""
+        return self._coding_gain(self.log_inv_gain, quality, self.log_inv_gain.device)
 
     def quality_weights(self, quality: Tensor) -> Tensor:
         """Interpolation weights (N, Q) over the learned levels for qualities (N,)."""
@@ -126,42 +149,64 @@ class MeanScaleHyperprior(CodecModel):
     def exact_h_s(self, z_hat: Tensor) -> tuple[Tensor, Tensor]:
         """Scales and means from the integer-exact hyper-decoder, (1, M, h, w) each."""
         # Derived on every call (cheap) so it never lags behind trained or reloaded weights.
-        params = FixedPointNetwork(self.h_s)(z_hat)
-        scales_hat, means_hat = params.chunk(2, 1)
+        scales_hat, means_hat = FixedPointNetwork(self.h_s)(z_hat).chunk(2, 1)
         return scales_hat, means_hat
 
-    def compress(self, x: Tensor, quality: float) -> Compressed:
+    def _tile_indexes(
+        self, h_s: FixedPointNetwork, z_hat: Tensor, window: Window
+    ) -> tuple[Tensor, Tensor]:
+        """Scale indexes and means of the y tile ``window``, from the z around it (exact)."""
+        params = map_window(h_s, z_hat, window.scaled(Fraction(1, 4)), Fraction(4), _H_S_MARGIN)
+        scales_hat, means_hat = params.chunk(2, 1)
+        return self.gaussian_conditional.build_indexes(scales_hat), means_hat
+
+    def compress(self, x: Tensor, quality: float, tile_size: int) -> Compressed:
         """Entropy-code one image; see :class:`~neuralcodec.models.base.CodecModel`."""
         if x.size(0) != 1:
             raise ValueError("compress codes one image at a time")
-        y = self.g_a(x) * self._coding_gain(self.log_gain, quality, x.device)
-        z = self.h_a(y)
+        tile = self._latent_tile(tile_size)
+        y = tiled_map(self.g_a, x, Fraction(1, 16), 16 * tile, _G_A_MARGIN)  # (1, M, H/16, W/16)
+        y = y * self._coding_gain(self.log_gain, quality, x.device)
+        z = tiled_map(self.h_a, y, Fraction(1, 4), tile, _H_A_MARGIN)  # (1, N, H/64, W/64)
         z_strings = self.entropy_bottleneck.compress(z)
         # Condition on exactly what the decoder will see.
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
-        scales_hat, means_hat = self.exact_h_s(z_hat)
-        indexes = self.gaussian_conditional.build_indexes(scales_hat)
-        y_strings = self.gaussian_conditional.compress(y, indexes, means=means_hat)
-        return Compressed([z_strings[0], y_strings[0]], (y.size(2), y.size(3)))
+        h_s = FixedPointNetwork(self.h_s)
+        streams = [z_strings[0]]
+        for window in tile_windows(y.size(2), y.size(3), tile):
+            indexes, means_hat = self._tile_indexes(h_s, z_hat, window)
+            y_tile = crop_window(y, window)
+            streams += self.gaussian_conditional.compress(y_tile, indexes, means=means_hat)
+        return Compressed(streams, (y.size(2), y.size(3)))
 
-    def decompress_latents(self, streams: list[bytes], latent_hw: tuple[int, int]) -> Tensor:
-        """Entropy-decode y_hat (1, M, h, w), in the gained domain, without g_s."""
-        if len(streams) != self.num_streams:
-            raise BitstreamError(f"expected {self.num_streams} streams, got {len(streams)}")
+    def decompress_latents(
+        self, streams: list[bytes], latent_hw: tuple[int, int], tile_size: int
+    ) -> DecodedLatents:
+        """Entropy-decode y_hat (1, M, h, w), in the gained domain, and z_hat, without g_s."""
+        tile = self._latent_tile(tile_size)
+        expected = self.num_streams(latent_hw, tile_size)
+        if len(streams) != expected:
+            raise BitstreamError(f"expected {expected} streams, got {len(streams)}")
         if any(len(s) < 8 or len(s) % 4 for s in streams):
             # rANS64 writes 32-bit words and flushes an 8-byte state: anything else is corrupt.
             raise BitstreamError("entropy-coded stream of impossible length")
         z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
         z_hat = self.entropy_bottleneck.decompress([streams[0]], z_hw)
-        scales_hat, means_hat = self.exact_h_s(z_hat)
-        indexes = self.gaussian_conditional.build_indexes(scales_hat)
-        y_hat: Tensor = self.gaussian_conditional.decompress([streams[1]], indexes, means=means_hat)
-        return y_hat
+        h_s = FixedPointNetwork(self.h_s)
+        y_hat = torch.empty(1, self.config.M, *latent_hw, device=z_hat.device)
+        for window, stream in zip(tile_windows(*latent_hw, tile), streams[1:]):
+            indexes, means_hat = self._tile_indexes(h_s, z_hat, window)
+            y_tile = self.gaussian_conditional.decompress([stream], indexes, means=means_hat)
+            crop_window(y_hat, window).copy_(y_tile)
+        return DecodedLatents(y_hat, z_hat)
 
     def decompress(
-        self, streams: list[bytes], latent_hw: tuple[int, int], quality: float
+        self, streams: list[bytes], latent_hw: tuple[int, int], quality: float, tile_size: int
     ) -> Tensor:
         """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
-        y_hat = self.decompress_latents(streams, latent_hw)
-        x_hat: Tensor = self.g_s(y_hat * self._coding_gain(self.log_inv_gain, quality, y_hat.device))
+        y_hat = self.decompress_latents(streams, latent_hw, tile_size).y_hat
+        y_hat = y_hat * self._coding_gain(self.log_inv_gain, quality, y_hat.device)
+        x_hat: Tensor = tiled_map(
+            self.g_s, y_hat, Fraction(16), self._latent_tile(tile_size), _G_S_MARGIN
+        )
         return x_hat

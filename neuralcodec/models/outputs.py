@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from torch import Tensor
 
-__all__ = ["RDOutput", "Compressed"]
+__all__ = ["RDOutput", "Compressed", "DecodedLatents"]
 
 
 class RDOutput(NamedTuple):
@@ -31,3 +31,15 @@ class Compressed(NamedTuple):
 
     streams: list[bytes]
     latent_hw: tuple[int, int]
+
+
+class DecodedLatents(NamedTuple):
+    """The entropy-decoded latents of one image, before any synthesis transform.
+
+    Attributes:
+        y_hat: Quantized latent (1, M, h, w), in the quality-gained domain.
+        z_hat: Quantized hyper-latent (1, N, h/4, w/4).
+    """
+
+    y_hat: Tensor
+    z_hat: Tensor
