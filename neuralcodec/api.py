@@ -22,6 +22,7 @@ from neuralcodec import container, pixels, registry, weights
 from neuralcodec.errors import (
     BitstreamError,
     QualityError,
+    TileSizeError,
     UnsupportedImageError,
     WeightsMismatchError,
     WeightsNotFoundError,
@@ -118,9 +119,13 @@ class Codec:
         if requested is not None:
             low, high = container.TILE_LOG2_RANGE
             if requested not in {2**k for k in range(low, high + 1)}:
-                raise ValueError(f"tile size {requested} is not a power of two in [{2**low}, {2**high}]")
+                raise TileSizeError(
+                    f"tile size {requested} is not a power of two in [{2**low}, {2**high}]"
+                )
             if self.model.num_streams(latent_hw, requested) + extras > container.MAX_STREAMS:
-                raise ValueError(f"tile size {requested} makes too many tiles for {width}x{height}")
+                raise TileSizeError(
+                    f"tile size {requested} makes too many tiles for {width}x{height}"
+                )
             return requested
         tile_size = DEFAULT_TILE_SIZE
         while self.model.num_streams(latent_hw, tile_size) + extras > container.MAX_STREAMS:
@@ -159,15 +164,18 @@ class Codec:
         Raises:
             QualityError: Quality outside [1, 8].
             UnsupportedImageError: Unreadable, empty, too large, or float images.
-            ValueError: ``tile_size`` is not a power of two, or makes too many tiles.
+            TileSizeError: ``tile_size`` is not a power of two, or makes too many tiles.
         """
         split = pixels.split_image(pixels.open_image(image))
         return self._encode_split(split, _coded_quality(quality), tile_size)
 
-    def encode_to_bpp(self, image: ImageInput, bpp: float) -> bytes:
+    def encode_to_bpp(
+        self, image: ImageInput, bpp: float, tile_size: int | None = None
+    ) -> bytes:
         """Compress at the highest quality whose file is at most ``bpp`` bits per pixel.
 
         Bisection on the fractional quality; the whole file (header included) counts.
+        ``tile_size`` as in :meth:`encode`.
 
         Raises:
             QualityError: ``bpp`` is not positive, or even quality 1 exceeds it.
@@ -177,17 +185,17 @@ class Codec:
         split = pixels.split_image(pixels.open_image(image))
         num_pixels = split.rgb.shape[0] * split.rgb.shape[1]
         low, high = registry.QUALITY_MIN, registry.QUALITY_MAX
-        best = self._encode_split(split, low)
+        best = self._encode_split(split, low, tile_size)
         if len(best) * 8 / num_pixels > bpp:
             raise QualityError(
                 f"target {bpp} bpp is below the lowest quality's {len(best) * 8 / num_pixels:.4f}"
             )
-        top = self._encode_split(split, high)
+        top = self._encode_split(split, high, tile_size)
         if len(top) * 8 / num_pixels <= bpp:
             return top
         for _ in range(_BISECTION_STEPS):
             mid = _coded_quality((low + high) / 2)
-            data = self._encode_split(split, mid)
+            data = self._encode_split(split, mid, tile_size)
             if len(data) * 8 / num_pixels <= bpp:
                 low, best = mid, data
             else:

@@ -11,10 +11,13 @@ __all__ = [
     "BitstreamError",
     "UnsupportedImageError",
     "QualityError",
+    "TileSizeError",
     "WeightsError",
     "WeightsNotFoundError",
     "WeightsChecksumError",
     "WeightsMismatchError",
+    "ExportError",
+    "MissingDependencyError",
 ]
 
 
@@ -34,6 +37,10 @@ class QualityError(NeuralcodecError, ValueError):
     """A quality (or target bpp) outside the codec's range."""
 
 
+class TileSizeError(NeuralcodecError, ValueError):
+    """A tile size that is not a power of two in range, or that makes too many tiles."""
+
+
 class WeightsError(NeuralcodecError):
     """Base class for problems with weight files."""
 
@@ -48,3 +55,11 @@ class WeightsChecksumError(WeightsError):
 
 class WeightsMismatchError(WeightsError):
     """A bitstream was made with other weights (or another codec) than the ones loaded."""
+
+
+class ExportError(NeuralcodecError, ValueError):
+    """A model part cannot be exported: unknown part or format, or the exporter failed."""
+
+
+class MissingDependencyError(NeuralcodecError, ImportError):
+    """An optional package (e.g. onnxruntime, from the ``edge`` extra) is not installed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from torch import Tensor
 
 from neuralcodec import container, pixels
 from neuralcodec.api import Codec
-from neuralcodec.errors import BitstreamError
+from neuralcodec.errors import BitstreamError, TileSizeError
 from neuralcodec.models import MeanScaleHyperprior
 from neuralcodec.models.fixed_point import FixedPointNetwork
 from neuralcodec.models.tiling import Window, num_tiles, tile_windows, tiled_map
@@ -97,9 +98,9 @@ def test_tiled_file_has_one_y_stream_per_tile_and_decodes(codec: Codec) -> None:
 
 def test_tile_size_is_checked(codec: Codec) -> None:
     image = make_tiny_image(64 * 260, 1)
-    with pytest.raises(ValueError, match="power of two"):
+    with pytest.raises(TileSizeError, match="power of two"):
         codec.encode(image, 3.0, tile_size=100)
-    with pytest.raises(ValueError, match="too many tiles"):
+    with pytest.raises(TileSizeError, match="too many tiles"):
         codec.encode(image, 3.0, tile_size=64)
     assert container.unpack(codec.encode(image, 3.0))[0].tile_size == 1024
 
@@ -109,3 +110,16 @@ def test_a_stream_count_that_disagrees_with_the_tiling_is_rejected(codec: Codec)
     relabelled = container.pack(dataclasses.replace(header, tile_size=64), streams)
     with pytest.raises(BitstreamError, match="64-pixel tiles"):
         codec.decode(relabelled)
+
+
+def test_cli_tile_size(tmp_path: Path, codec: Codec, monkeypatch: pytest.MonkeyPatch,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    from neuralcodec import cli
+
+    monkeypatch.setattr(cli.api, "Codec", lambda *args, **kwargs: codec)
+    source = tmp_path / "image.png"
+    make_tiny_image(WIDTH, HEIGHT).save(source)
+    assert cli.main(["compress", str(source), "--tile-size", "64"]) == 0
+    assert container.unpack((tmp_path / "image.ncc").read_bytes())[0].tile_size == 64
+    assert cli.main(["compress", str(source), "-f", "--tile-size", "48"]) == 2
+    assert "power of two" in capsys.readouterr().err
