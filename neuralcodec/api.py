@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from neuralcodec import container, pixels, registry, weights
+from neuralcodec import container, edge, pixels, registry, weights
 from neuralcodec.errors import (
     BitstreamError,
     QualityError,
@@ -28,6 +28,7 @@ from neuralcodec.errors import (
     WeightsNotFoundError,
 )
 from neuralcodec.models import CodecModel, DecodedLatents
+from neuralcodec.edge import EncoderInfo, available_encoders
 from neuralcodec.pixels import ImageInput
 from neuralcodec.registry import CodecSpec
 
@@ -46,6 +47,8 @@ __all__ = [
     "load_codec",
     "read_info",
     "available_codecs",
+    "EncoderInfo",
+    "available_encoders",
 ]
 
 DEFAULT_CODEC = registry.DEFAULT_CODEC
@@ -65,10 +68,13 @@ class Codec:
         name: Registered codec name (``neuralcodec models`` lists them).
         device: Torch device for the transforms. Files decode identically on any device.
         max_pixels: Largest image accepted by ``encode`` and ``decode``.
+        encoder: An encoder variant to encode with instead of the codec's ``g_a``
+            (``neuralcodec models`` lists them); its files decode with the codec as usual.
 
     Raises:
-        KeyError: Unknown codec name.
-        WeightsNotFoundError: The codec's weights are not installed.
+        KeyError: Unknown codec or encoder name.
+        WeightsNotFoundError: The codec's (or the encoder's) weights are not installed.
+        MissingDependencyError: An ONNX encoder without onnxruntime installed.
 
     Example:
         >>> codec = Codec("hyperprior")  # doctest: +SKIP
@@ -81,10 +87,11 @@ class Codec:
         name: str = registry.DEFAULT_CODEC,
         device: str | torch.device = "cpu",
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        encoder: str | None = None,
     ) -> None:
         spec = registry.get(name)
         model, weights_id = weights.load_model(spec)
-        self._init(spec, model, weights_id, device, max_pixels)
+        self._init(spec, model, weights_id, device, max_pixels, encoder)
 
     @classmethod
     def from_model(
@@ -94,10 +101,11 @@ class Codec:
         weights_id: int,
         device: str | torch.device = "cpu",
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        encoder: str | None = None,
     ) -> Codec:
         """A codec around an in-memory model (tests, training); ``model.update()`` must have run."""
         codec = cls.__new__(cls)
-        codec._init(spec, model, weights_id, device, max_pixels)
+        codec._init(spec, model, weights_id, device, max_pixels, encoder)
         return codec
 
     def _init(
@@ -107,10 +115,18 @@ class Codec:
         weights_id: int,
         device: str | torch.device,
         max_pixels: int,
+        encoder: str | None = None,
     ) -> None:
         self.spec, self.weights_id, self.max_pixels = spec, weights_id, max_pixels
         self.device = torch.device(device)
         self.model = model.eval().to(self.device)
+        # Encoding may use an encoder variant in place of g_a (a private copy of the model);
+        # decoding always uses the codec's own model, so the files are the codec's files.
+        self.encoder = encoder
+        self._encoder_model = self.model
+        if encoder is not None:
+            g_a = edge.load_encoder(registry.get_encoder(encoder), spec, self.model)
+            self._encoder_model = edge.with_encoder(self.model, g_a.to(self.device))
 
     def _tile_size(self, height: int, width: int, requested: int | None) -> int:
         """The requested tile size, checked, or the smallest default-or-larger one that fits."""
@@ -136,6 +152,7 @@ class Codec:
         """Move the transforms to ``device``; returns self."""
         self.device = torch.device(device)
         self.model.to(self.device)
+        self._encoder_model.to(self.device)
         return self
 
     def _check_size(self, height: int, width: int) -> None:
@@ -166,7 +183,7 @@ class Codec:
             UnsupportedImageError: Unreadable, empty, too large, or float images.
             TileSizeError: ``tile_size`` is not a power of two, or makes too many tiles.
         """
-        split = pixels.split_image(pixels.open_image(image))
+        split = pixels.split_image(pixels.open_image(image, self.max_pixels))
         return self._encode_split(split, _coded_quality(quality), tile_size)
 
     def encode_to_bpp(
@@ -182,7 +199,7 @@ class Codec:
         """
         if not bpp > 0:
             raise QualityError(f"target bpp must be positive, got {bpp}")
-        split = pixels.split_image(pixels.open_image(image))
+        split = pixels.split_image(pixels.open_image(image, self.max_pixels))
         num_pixels = split.rgb.shape[0] * split.rgb.shape[1]
         low, high = registry.QUALITY_MIN, registry.QUALITY_MAX
         best = self._encode_split(split, low, tile_size)
@@ -211,7 +228,7 @@ class Codec:
         tile_size = self._tile_size(height, width, tile_size)
         x = pixels.to_tensor(split.rgb).to(self.device)
         x = pixels.pad_to_multiple(x, self.model.downsampling_factor)
-        streams = list(self.model.compress(x, quality, tile_size).streams)
+        streams = list(self._encoder_model.compress(x, quality, tile_size).streams)
         flags = 0
         if split.alpha is not None:
             streams.append(zlib.compress(split.alpha.tobytes(), 9))
@@ -432,6 +449,7 @@ class FileInfo(NamedTuple):
     weights_id: str
     num_bytes: int
     bpp: float
+    tile_size: int
     stream_bytes: list[int]
     format_version: int
 
@@ -456,6 +474,7 @@ def read_info(data: bytes) -> FileInfo:
         weights_id=f"{header.weights_id:08x}",
         num_bytes=len(data),
         bpp=len(data) * 8 / (header.width * header.height),
+        tile_size=header.tile_size,
         stream_bytes=[len(s) for s in streams],
         format_version=container.FORMAT_VERSION,
     )

@@ -477,7 +477,7 @@ def test_read_info(tiny_codec: Codec, tiny_image: Image.Image) -> None:
     assert info.weights_id == "01020304"
     assert info.num_bytes == len(data) and info.bpp == len(data) * 8 / (67 * 45)
     assert sum(info.stream_bytes) + container.header_size(2) == len(data)
-    assert info.format_version == 2
+    assert info.format_version == 2 and info.tile_size == api.DEFAULT_TILE_SIZE
 
 
 def test_available_codecs_lists_the_registry() -> None:
