@@ -10,6 +10,7 @@ key            dtype, shape          what
                                      they cover the image padded on the bottom/right to a
                                      multiple of 64, so ``16 * (h, w)`` >= ``(H, W)`` (crop the
                                      top-left ``H x W`` after upsampling by 16)
+``hyperlatents`` float32 (N, h/4, w/4) the hyper-latents z_hat
 ``decoded``    float32 (3, H, W)     RGB in [0, 1] decoded from the same bitstream
                                      ("decoded pixels" baseline)
 ``original``   float32 (3, H, W)     the source image, RGB in [0, 1] (needs the source tree)
@@ -20,6 +21,8 @@ key            dtype, shape          what
 =============  ====================  ===========================================================
 
 y_hat is in the codec's coded ("gained") domain: its scale grows with the quality.
+``normalize_latents=True`` returns ``y_hat * inverse_gain`` instead (the synthesis transform's
+input), on the same scale at every quality.
 
 Example:
     >>> ds = BitstreamDataset("build/datasets/camvid-q2", splits=["train"])  # doctest: +SKIP
@@ -47,7 +50,7 @@ from neuralcodec.dataset.manifest import DatasetInfo, Record
 
 __all__ = ["INPUTS", "BitstreamDataset"]
 
-INPUTS = ("latents", "decoded", "original")
+INPUTS = ("latents", "hyperlatents", "decoded", "original")
 
 
 def _rgb_tensor(image: Image.Image) -> Tensor:
@@ -71,6 +74,8 @@ class BitstreamDataset(Dataset[dict[str, Any]]):
         source_root: Where the original images are (``original`` input); default: the
             ``source_root`` recorded at compression time.
         transform: Applied to each sample dict (augmentation, cropping...).
+        normalize_latents: Return ``y_hat * inverse_gain`` (same scale at every quality)
+            instead of y_hat as coded.
 
     Raises:
         DatasetError: Not a finished compressed dataset, unknown split or input.
@@ -84,6 +89,7 @@ class BitstreamDataset(Dataset[dict[str, Any]]):
         codec: api.Codec | None = None,
         source_root: str | Path | None = None,
         transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        normalize_latents: bool = False,
     ) -> None:
         unknown = [name for name in inputs if name not in INPUTS]
         if unknown or not inputs:
@@ -93,7 +99,7 @@ class BitstreamDataset(Dataset[dict[str, Any]]):
         self.records: list[Record] = manifest.read_manifest(self.root, splits)
         self.inputs = tuple(inputs)
         self.source_root = Path(source_root if source_root is not None else self.info.source_root)
-        self.transform = transform
+        self.transform, self.normalize_latents = transform, normalize_latents
         self._codec = codec
 
     @property
@@ -133,10 +139,15 @@ class BitstreamDataset(Dataset[dict[str, Any]]):
     def __getitem__(self, index: int) -> dict[str, Any]:
         record = self.records[index]
         sample: dict[str, Any] = {"index": index}
-        if "latents" in self.inputs or "decoded" in self.inputs:
+        if set(self.inputs) & {"latents", "hyperlatents", "decoded"}:
             data = self.read_bitstream(index)
-            if "latents" in self.inputs:
-                sample["latents"] = self.codec.decode_latents(data)[0]  # (M, h, w)
+            if "latents" in self.inputs or "hyperlatents" in self.inputs:
+                latents = self.codec.latents(data)
+                y_hat = latents.y_hat * latents.inverse_gain if self.normalize_latents else latents.y_hat
+                if "latents" in self.inputs:
+                    sample["latents"] = y_hat[0]  # (M, h, w)
+                if "hyperlatents" in self.inputs:
+                    sample["hyperlatents"] = latents.z_hat[0]  # (N, h/4, w/4)
             if "decoded" in self.inputs:
                 sample["decoded"] = _rgb_tensor(self.codec.decode(data))  # (3, H, W)
         if "original" in self.inputs:

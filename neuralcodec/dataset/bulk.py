@@ -220,6 +220,8 @@ def _encode_module(pl: Any) -> Any:
 
         def predict_step(self, batch: dict[str, Any], batch_idx: int) -> None:
             item = self.items[batch["index"]]
+            if self.trainer.received_sigterm:  # Lightning swallows SIGTERM; stop like Ctrl-C would
+                raise DatasetError("stopped by SIGTERM; run the same command again to resume")
             if batch["error"] is not None:
                 raise DatasetError(batch["error"])
             path = self.output / (item.key + _SUFFIX)

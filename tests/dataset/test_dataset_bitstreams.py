@@ -35,6 +35,11 @@ def test_latents_and_labels(classes_out: Path, tiny_codec: neuralcodec.Codec) ->
     expected = tiny_codec.decode_latents(ds.read_bitstream(0))[0]
     assert torch.equal(sample["latents"], expected)
     assert sample["label"].dtype == torch.int64 and int(sample["label"]) == ds.records[0].label
+    both = BitstreamDataset(classes_out, inputs=("latents", "hyperlatents"), codec=tiny_codec,
+                            normalize_latents=True)[0]
+    latents = tiny_codec.latents(ds.read_bitstream(0))
+    assert torch.equal(both["latents"], (latents.y_hat * latents.inverse_gain)[0])
+    assert both["hyperlatents"].shape == (8, 1, 2) and torch.equal(both["hyperlatents"], latents.z_hat[0])
     batch = next(iter(DataLoader(ds, batch_size=4)))
     assert batch["latents"].shape == (4, M, 4, 8) and batch["label"].tolist() == [0, 0, 1, 1]
 
