@@ -20,6 +20,7 @@ light (``pip install neuralcodec[train]`` provides it).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import logging
@@ -29,7 +30,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 import torch
@@ -47,6 +48,7 @@ __all__ = ["BulkResult", "compress_dataset"]
 
 _SUFFIX = ".ncc"
 _SHARDS = ".shards"
+_LOCK = ".lock"
 
 
 class BulkResult(NamedTuple):
@@ -199,6 +201,8 @@ def _encode_module(pl: Any) -> Any:
             self.num_workers, self.threads = num_workers, threads
             self.items: list[Item] = []
             self.result: BulkResult | None = None
+            self.shard: TextIO | None = None
+            self.lock_file: TextIO | None = None
 
         def predict_dataloader(self) -> DataLoader[dict[str, Any]]:
             rank, world = self.trainer.global_rank, self.trainer.world_size
@@ -211,12 +215,38 @@ def _encode_module(pl: Any) -> Any:
             if self.threads:
                 torch.set_num_threads(self.threads)
             self.codec.to(self.device)
+            if self.trainer.is_global_zero:
+                self._lock()
             shards = self.output / _SHARDS
             shards.mkdir(parents=True, exist_ok=True)
             name = f"w{self.trainer.world_size}-r{self.trainer.global_rank}.jsonl"
             self.shard = open(shards / name, "w")  # noqa: SIM115  (closed in on_predict_end)
             self.trainer.strategy.barrier("compress-dataset-start")
             self.start = time.perf_counter()
+
+        def _lock(self) -> None:
+            """One run per output folder: two would delete each other's shards and temp files.
+
+            ``flock`` is released by the kernel when the process dies, so a killed run never
+            leaves a stale lock behind.
+            """
+            self.lock_file = open(self.output / _LOCK, "a")  # noqa: SIM115  (closed by release())
+            try:
+                fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self.lock_file.close()
+                self.lock_file = None
+                raise DatasetError(f"another compress-dataset run is writing {self.output}") from None
+
+        def release(self) -> None:
+            """Close the shard, drop the lock (also after a failure, so the process can run again)."""
+            if self.shard is not None:
+                self.shard.close()
+                self.shard = None
+            if self.lock_file is not None:
+                (self.output / _LOCK).unlink(missing_ok=True)  # ours: we hold it
+                self.lock_file.close()
+                self.lock_file = None
 
         def predict_step(self, batch: dict[str, Any], batch_idx: int) -> None:
             item = self.items[batch["index"]]
@@ -238,17 +268,21 @@ def _encode_module(pl: Any) -> Any:
             if item.target_out is not None and not (self.output / item.target_out).is_file():
                 manifest.write_atomic(self.output / item.target_out, _target_bytes(self.tree, item))
             line = {"record": record._asdict(), "encoded": batch["existing"] is None}
+            assert self.shard is not None
             self.shard.write(json.dumps(line) + "\n")
             self.shard.flush()
 
         def on_predict_end(self) -> None:
-            self.shard.close()
+            if self.shard is not None:
+                self.shard.close()
+                self.shard = None
             self.trainer.strategy.barrier("compress-dataset-end")
             seconds = time.perf_counter() - self.start
             if not self.trainer.is_global_zero:
                 return
             records, encoded = _merge(self.tree, self.output, self.trainer.world_size)
             total = sum(r.num_bytes for r in records)
+            self.release()
             self.result = BulkResult(
                 output=self.output, num_items=len(records), encoded=encoded,
                 skipped=len(records) - encoded, total_bytes=total,
@@ -352,6 +386,7 @@ def compress_dataset(
         try:
             trainer.predict(module, return_predictions=False)
         finally:
+            module.release()
             torch.set_num_threads(threads_before)  # the caller's process keeps its setting
     return module.result if trainer.is_global_zero else None
 

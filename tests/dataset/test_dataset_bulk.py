@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -137,6 +138,17 @@ def test_refuses_other_settings(tmp_path: Path, classes_tree: Path, tiny_codec: 
     with pytest.raises(DatasetError, match="q=5"):
         _run(classes_tree, out, tiny_codec, limit=2)
     assert (out / record.bitstream).read_bytes() == other
+
+
+def test_one_run_per_output_folder(tmp_path: Path, classes_tree: Path, tiny_codec: neuralcodec.Codec) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "a") as held:  # another run holds the folder
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(DatasetError, match="another compress-dataset run"):
+            _run(classes_tree, out, tiny_codec, limit=2)
+    result = _run(classes_tree, out, tiny_codec, limit=2)  # released: runs, and removes the lock
+    assert result is not None and result.encoded == 2 and not (out / ".lock").exists()
 
 
 def test_cli_compress_dataset(

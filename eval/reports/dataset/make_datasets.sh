@@ -3,6 +3,7 @@
 # Resumable: re-run after an interruption and finished bitstreams are kept.
 #   bash eval/reports/dataset/make_datasets.sh            # CamVid q2, q5; Imagenette q2, q5
 #   EXTRA=1 bash eval/reports/dataset/make_datasets.sh    # also Imagenette q8
+#   bash eval/reports/dataset/make_datasets.sh camvid:camvid-q5:5 ready   # chosen jobs (SOURCE:NAME:Q)
 # Environment: NEURALCODEC_DATA (default ../shared/data), DEVICES (2), THREADS (1), WORKERS (1).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -36,6 +37,12 @@ ready() {  # the note the task-head training polls for
     mv "$OUT/READY.part" "$OUT/READY"
 }
 
+if [ $# -gt 0 ]; then  # a subset, e.g. `make_datasets.sh imagenette:imagenette-q2:2 ready`
+    for job in "$@"; do
+        if [ "$job" = ready ]; then ready; else IFS=: read -r src name q <<< "$job"; compress "$src" "$name" "$q"; fi
+    done
+    exit 0
+fi
 compress camvid camvid-q2 2
 compress imagenette imagenette-q2 2
 compress camvid camvid-q5 5
