@@ -192,11 +192,12 @@ def _encode_module(pl: Any) -> Any:
         """``predict_step`` codes one image; the hooks open, close and merge the rank shards."""
 
         def __init__(
-            self, codec: api.Codec, tree: SourceTree, output: Path, quality: float,
-            num_workers: int, threads: int | None,
+            self, codec: api.Codec, tree: SourceTree, info: DatasetInfo, output: Path,
+            quality: float, num_workers: int, threads: int | None,
         ) -> None:
             super().__init__()
-            self.codec, self.tree, self.output, self.quality = codec, tree, output, quality
+            self.codec, self.tree, self.info, self.output = codec, tree, info, output
+            self.quality = quality
             self.model = codec.model  # a submodule, so Lightning moves it to the rank's device
             self.num_workers, self.threads = num_workers, threads
             self.items: list[Item] = []
@@ -215,8 +216,11 @@ def _encode_module(pl: Any) -> Any:
             if self.threads:
                 torch.set_num_threads(self.threads)
             self.codec.to(self.device)
-            if self.trainer.is_global_zero:
+            if self.trainer.is_global_zero:  # the others wait at the barrier below
                 self._lock()
+                _check_info(self.output, self.info)  # again, now that no other run can write
+                manifest.write_info(self.output, self.info)
+                (self.output / manifest.MANIFEST_NAME).unlink(missing_ok=True)  # back when complete
             shards = self.output / _SHARDS
             shards.mkdir(parents=True, exist_ok=True)
             name = f"w{self.trainer.world_size}-r{self.trainer.global_rank}.jsonl"
@@ -357,15 +361,13 @@ def compress_dataset(
         quality=coded_quality, source_root=str(tree.root),
         splits=sorted({i.split for i in tree.items if i.split is not None}), num_items=len(tree.items),
     )
-    _check_info(out, info)
+    _check_info(out, info)  # fail early; checked again under the lock
     out.mkdir(parents=True, exist_ok=True)
-    manifest.write_info(out, info)  # every rank writes the same bytes, atomically
-    (out / manifest.MANIFEST_NAME).unlink(missing_ok=True)  # present again only when complete
     several = num_nodes > 1 or devices not in (1, "1")
     if threads is None and accelerator == "cpu" and several:
         per_node = devices if isinstance(devices, int) else len(str(devices).split(","))
         threads = max(1, (os.cpu_count() or 1) // max(per_node, 1))  # don't oversubscribe cores
-    module = _encode_module(pl)(loaded, tree, out, quality, num_workers, threads)
+    module = _encode_module(pl)(loaded, tree, info, out, quality, num_workers, threads)
     with _quiet_lightning():
         try:
             trainer = pl.Trainer(

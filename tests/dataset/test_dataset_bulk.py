@@ -142,13 +142,16 @@ def test_refuses_other_settings(tmp_path: Path, classes_tree: Path, tiny_codec: 
 
 def test_one_run_per_output_folder(tmp_path: Path, classes_tree: Path, tiny_codec: neuralcodec.Codec) -> None:
     out = tmp_path / "out"
-    out.mkdir()
+    _run(classes_tree, out, tiny_codec, limit=2)
+    before = _tree(out)
     with open(out / ".lock", "a") as held:  # another run holds the folder
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(DatasetError, match="another compress-dataset run"):
-            _run(classes_tree, out, tiny_codec, limit=2)
-    result = _run(classes_tree, out, tiny_codec, limit=2)  # released: runs, and removes the lock
-    assert result is not None and result.encoded == 2 and not (out / ".lock").exists()
+            _run(classes_tree, out, tiny_codec, limit=3)
+        assert {k: v for k, v in _tree(out).items() if k != ".lock"} == before  # untouched
+    result = _run(classes_tree, out, tiny_codec, limit=3)  # released: runs, and removes the lock
+    assert result is not None and (result.encoded, result.skipped) == (1, 2)
+    assert not (out / ".lock").exists() and len(read_manifest(out)) == 3
 
 
 def test_cli_compress_dataset(
