@@ -162,3 +162,24 @@ def test_short_entropy_stream_for_a_large_image_does_not_crash() -> None:
                             text=True, timeout=300, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}",
                                                          "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, f"decoder died with status {result.returncode}: {result.stderr[-500:]}"
+
+
+#: Found by ``python -m eval.fuzz --target decode`` (build/fuzz-final, 2026-11-23): a 58-byte
+#: hyperprior file, 513x129 (mode 1, one 65536-pixel tile), an 8-byte z stream and a 12-byte y
+#: stream. Decoding 9x33x192 y symbols from 12 bytes runs compressai's rANS decoder ~200 KB
+#: past the end of the stream: segfault in GaussianConditional.decompress.
+_FUZZ_CRASH_58 = bytes.fromhex(
+    "4e430201583ecc690300050000000081000002011002000000080000000cb0aba8c2b4be9f34eb38f1fcb2c306"
+    "00caf2d9d0ae340100ecdfb6ff"
+)
+
+
+@pytest.mark.weights
+@pytest.mark.xfail(reason="compressai's rANS decoder reads past the end of a short stream "
+                   "(reported to the lead; fix belongs in models/)", strict=False)
+def test_fuzzer_crash_with_shipped_weights_is_a_typed_error(tmp_path: Path) -> None:
+    path = tmp_path / "crash.ncc"
+    path.write_bytes(_FUZZ_CRASH_58)
+    result = subprocess.run([sys.executable, "-m", "neuralcodec.cli", "decompress", str(path), "-o",
+                             str(tmp_path / "out.png")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 2), f"decoder died with status {result.returncode}: {result.stderr[-500:]}"

@@ -18,7 +18,7 @@ def update_report(summaries: list[dict[str, Any]], folder: Path = REPORT_DIR) ->
     path = folder / "summary.json"
     known = json.loads(path.read_text()) if path.is_file() else {}
     for summary in summaries:
-        known[summary["target"]] = summary
+        known[summary.get("label", summary["target"])] = summary
     path.write_text(json.dumps(known, indent=2) + "\n")
     (folder / "summary.md").write_text(markdown(list(known.values())))
     return path
@@ -31,17 +31,18 @@ def markdown(summaries: list[dict[str, Any]]) -> str:
         "",
         "Written by `python -m eval.fuzz`; see README.md for the commands.",
         "",
-        "| target | codecs | inputs | inputs/s | crashes | hangs | accepted | command | date |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| run | codecs | max_pixels | inputs | inputs/s | crashes | hangs | accepted | command | date | code |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in summaries:
         lines.append(
-            f"| {s['target']} | {', '.join(s.get('codecs', []))} | {s['executions']} | "
-            f"{s['inputs_per_s']} | {s['crashes']} | {s['hangs']} | {s['ok']} | "
-            f"`{s.get('command', '')}` | {s.get('date', '')} |"
+            f"| {s.get('label', s['target'])} | {', '.join(s.get('codecs', []))} | "
+            f"{s['budget']['max_pixels']} | {s['executions']} | {s['inputs_per_s']} | "
+            f"{s['crashes']} | {s['hangs']} | {s['ok']} | `{s.get('command', '')}` | "
+            f"{s.get('date', '')} | {s.get('code', '')} |"
         )
     for s in summaries:
-        lines += ["", f"## {s['target']}", "", f"Stages reached: {_pairs(s['stages'])}.", "",
+        lines += ["", f"## {s.get('label', s['target'])}", "", f"Stages reached: {_pairs(s['stages'])}.", "",
                   f"Typed errors: {_pairs(s['typed_errors'])}.", "", "| count | message |", "|---|---|"]
         for message, count in list(s["messages"].items())[:_TOP_MESSAGES]:
             lines.append(f"| {count} | `{message.replace('|', '/')}` |")

@@ -18,7 +18,8 @@ def normalize_message(error: BaseException) -> str:
     """``Type: message`` with numbers replaced by N, so similar errors share one histogram row."""
     first_line = str(error).splitlines()[0] if str(error) else ""
     first_line = re.sub(r"<[^<>]* object at 0x[0-9a-f]+>", "<file>", first_line)
-    message = re.sub(r"\b(0x)?(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{4,}\b", "X", first_line)  # hex ids
+    message = re.sub(r"\b0x[0-9a-f]+\b", "X", first_line)  # hex values
+    message = re.sub(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{4,}\b", "X", message)  # hex ids
     message = re.sub(r"\d+(\.\d+)?", "N", message)
     return f"{type(error).__name__}: {message[:90]}"
 
