@@ -1,9 +1,11 @@
 """Run one target to a budget of inputs or seconds, restarting the worker after native crashes.
 
 The campaign process never imports the code under test: it starts :mod:`eval.fuzz.worker`
-subprocesses, reads their counters, and turns libFuzzer's exits into counts: a ``timeout-``
-file is a hang, ``crash-`` (a signal) and ``oom-`` files are crashes. A worker that dies
-without leaving a file (killed by the kernel, say) is a crash too.
+subprocesses, reads their counters, and turns libFuzzer's exits into counts: ``crash-`` (a
+signal) and ``oom-`` files are crashes; a ``timeout-`` file is replayed in a fresh process
+(:mod:`eval.fuzz.replay`) and is a hang when it also takes more CPU time than the limit, or
+never finishes (libFuzzer's limit is wall time, which a busy machine stretches). A worker
+that dies without leaving a file (killed by the kernel, say) is a crash too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +65,32 @@ def _tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
+def _replay(config: dict[str, Any], path: Path, timeout_s: int) -> dict[str, Any]:
+    """CPU and wall time of one input in a fresh process (see :mod:`eval.fuzz.replay`).
+
+    Returns an empty dict when the input did not finish within 5x ``timeout_s``.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eval.fuzz.replay", json.dumps(config), str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert process.stdout is not None
+    try:
+        if process.stdout.readline().strip() != "ready":  # start-up is not timed
+            return {}
+        watchdog = threading.Timer(5 * timeout_s, process.kill)
+        watchdog.start()
+        line = process.stdout.readline()
+        watchdog.cancel()
+        return dict(json.loads(line)) if line.strip() else {}
+    except ValueError:
+        return {}
+    finally:
+        process.kill()
+        process.wait()
+
+
 def run_campaign(
     target: str,
     budget: Budget,
@@ -88,6 +117,7 @@ def run_campaign(
     corpus = corpus or work_dir / "corpus"
     total, start = Stats(), time.monotonic()
     deaths: list[dict[str, str]] = []
+    slow: list[dict[str, Any]] = []
     for restart in range(budget.max_restarts + 1):
         runs_left = None if budget.runs is None else budget.runs - total.executions
         seconds_left = None if budget.seconds is None else budget.seconds - (time.monotonic() - start)
@@ -134,7 +164,12 @@ def run_campaign(
             kind = path.name.split("-")[0]
             worker.executions += 1  # the input that killed the worker was not flushed
             if _LIBFUZZER_KINDS[kind] == "hang":
-                worker.hangs += 1
+                replay = _replay(config, path, budget.timeout_s)
+                if replay.get("cpu_s", float("inf")) > budget.timeout_s:
+                    worker.hangs += 1
+                else:  # over the wall-clock limit only because the machine was busy
+                    slow.append({"artifact": str(path), **replay})
+                    log(f"[{target}] time-out not a hang on replay: {replay}")
             else:
                 worker.record_crash(f"libFuzzer {kind}", _tail(log_path, 12), None, artifacts)
                 worker.crash_signatures[f"libFuzzer {kind}"].setdefault("artifact", str(path))
@@ -157,6 +192,7 @@ def run_campaign(
         "inputs_per_s": round(total.executions / elapsed, 1) if elapsed else 0.0,
         "worker_restarts": len(deaths),
         "deaths": deaths,
+        "timeouts_not_hangs": slow,
         **total.to_dict(),
     }
     (work_dir / "summary.json").write_text(json.dumps(summary, indent=2))

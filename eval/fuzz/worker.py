@@ -21,7 +21,7 @@ from typing import Any
 
 import atheris
 
-__all__ = ["main"]
+__all__ = ["main", "pad_entropy_streams"]
 
 _FLUSH_S = 0.2
 
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> None:
             from eval.fuzz.targets import build_target
         torch.set_num_threads(1)
         if config.get("pad_streams"):
-            _pad_entropy_streams()
+            pad_entropy_streams()
         target = build_target(config["target"], config["max_pixels"], config["real"])
     warnings.simplefilter("ignore")  # 16-bit and decompression-bomb warnings, once per input
     corpus.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ def main(argv: list[str]) -> None:
     finish()  # libFuzzer stopped on its own (its time limit)
 
 
-def _pad_entropy_streams() -> None:
+def pad_entropy_streams() -> None:
     """Zero-pad every stream handed to compressai's rANS decoder (``--pad-streams``).
 
     compressai's decoder has no bounds check and reads past a stream that is short for the
