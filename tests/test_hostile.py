@@ -150,8 +150,6 @@ _SHORT_STREAM = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(reason="compressai's rANS decoder reads past the end of a short stream "
-                   "(reported to the lead; fix belongs in models/)", strict=False)
 def test_short_entropy_stream_for_a_large_image_does_not_crash() -> None:
     """A valid file with an 8-byte z stream and a 2048x2048 header segfaults the decoder.
 
@@ -175,8 +173,6 @@ _FUZZ_CRASH_58 = bytes.fromhex(
 
 
 @pytest.mark.weights
-@pytest.mark.xfail(reason="compressai's rANS decoder reads past the end of a short stream "
-                   "(reported to the lead; fix belongs in models/)", strict=False)
 def test_fuzzer_crash_with_shipped_weights_is_a_typed_error(tmp_path: Path) -> None:
     path = tmp_path / "crash.ncc"
     path.write_bytes(_FUZZ_CRASH_58)

@@ -34,6 +34,23 @@ _H_S_MARGIN = 4  # latents of z (h_s reaches 3)
 _G_S_MARGIN = 4  # latents of y (g_s reaches 2)
 
 
+def _bounded(stream: bytes, num_symbols: int) -> bytes:
+    """``stream`` followed by as many zero bytes as compressai's rANS decoder can read past it.
+
+    compressai's ``RansDecoder`` does not check the end of its input: on a stream too short for
+    its symbols (a corrupt or hostile file) it reads on into foreign memory and can crash the
+    process. Its reads past the data are bounded, though. Per symbol: the state refill in
+    ``Rans64DecAdvance`` reads at most one 32-bit word; a bypass (out-of-table) value reads
+    4-bit chunks, first a count continued while a chunk is 15, then that many value chunks.
+    Past the data only zero words come in, and the state (< 2**63) holds at most 8 chunks
+    before its first refill, after which every chunk is 0: so at most 9 count chunks (2 words)
+    and 135 value chunks (17 words). That is 1 + 1 + 2 + 17 = 21 words per symbol. Chunks of 15
+    read from the data itself (2 per byte, plus 16 from the initial state) add at most
+    15 value chunks each: 15 bytes per data byte, plus 120.
+    """
+    return stream + bytes(84 * num_symbols + 16 * len(stream) + 256)
+
+
 @dataclass(frozen=True)
 class HyperpriorConfig:
     """Architecture of :class:`MeanScaleHyperprior`."""
@@ -191,11 +208,13 @@ class MeanScaleHyperprior(CodecModel):
             # rANS64 writes 32-bit words and flushes an 8-byte state: anything else is corrupt.
             raise BitstreamError("entropy-coded stream of impossible length")
         z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
-        z_hat = self.entropy_bottleneck.decompress([streams[0]], z_hw)
+        z_symbols = self.config.N * z_hw[0] * z_hw[1]
+        z_hat = self.entropy_bottleneck.decompress([_bounded(streams[0], z_symbols)], z_hw)
         h_s = FixedPointNetwork(self.h_s)
         y_hat = torch.empty(1, self.config.M, *latent_hw, device=z_hat.device)
         for window, stream in zip(tile_windows(*latent_hw, tile), streams[1:]):
             indexes, means_hat = self._tile_indexes(h_s, z_hat, window)
+            stream = _bounded(stream, indexes.numel())
             y_tile = self.gaussian_conditional.decompress([stream], indexes, means=means_hat)
             crop_window(y_hat, window).copy_(y_tile)
         return DecodedLatents(y_hat, z_hat)
