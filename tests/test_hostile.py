@@ -179,3 +179,16 @@ def test_fuzzer_crash_with_shipped_weights_is_a_typed_error(tmp_path: Path) -> N
     result = subprocess.run([sys.executable, "-m", "neuralcodec.cli", "decompress", str(path), "-o",
                              str(tmp_path / "out.png")], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode in (0, 2), f"decoder died with status {result.returncode}: {result.stderr[-500:]}"
+
+
+@pytest.mark.usefixtures("installed_tiny")
+def test_cli_max_pixels_above_pillows_bomb_limit(tmp_path: Path, tiny_image: Image.Image,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--max-pixels`` is the one limit: Pillow's (lower) bomb limit does not refuse the file."""
+    source, target = tmp_path / "tiny.png", tmp_path / "tiny.ncc"
+    tiny_image.save(source)  # 67 x 45 = 3015 pixels, over 2x a bomb limit of 1000
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(UnsupportedImageError, match="MAX_IMAGE_PIXELS"):
+        pixels.open_image(source)
+    assert main(["compress", "--codec", "test-tiny", str(source), "-o", str(target), "--max-pixels", "4000"]) == 0
+    assert target.is_file()
