@@ -20,12 +20,15 @@ light (``pip install neuralcodec[train]`` provides it).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import io
 import json
 import logging
 import os
 import shutil
+import signal
+import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -49,6 +52,7 @@ __all__ = ["BulkResult", "compress_dataset"]
 _SUFFIX = ".ncc"
 _SHARDS = ".shards"
 _LOCK = ".lock"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class BulkResult(NamedTuple):
@@ -105,6 +109,16 @@ class _SourceImages(Dataset[dict[str, Any]]):
         except NeuralcodecError as error:  # reported by the main process as a one-line error
             sample["error"] = str(error)
         return sample
+
+
+def _die_with_parent(worker_id: int) -> None:
+    """Make a DataLoader worker die with its process (Linux): after a SIGKILL of the job, a
+    worker blocked on a full result pipe would otherwise wait forever."""
+    if sys.platform.startswith("linux"):
+        parent = os.getppid()
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
 
 
 def _target_bytes(tree: SourceTree, item: Item) -> bytes:
@@ -210,7 +224,8 @@ def _encode_module(pl: Any) -> Any:
             self.items = list(self.tree.items[rank::world])
             dataset = _SourceImages(self.tree, self.items, self.output)
             # batch_size=None: one sample per step; PIL images and bytes pass through unchanged.
-            return DataLoader(dataset, batch_size=None, shuffle=False, num_workers=self.num_workers)
+            return DataLoader(dataset, batch_size=None, shuffle=False, num_workers=self.num_workers,
+                              worker_init_fn=_die_with_parent)
 
         def on_predict_start(self) -> None:
             if self.threads:
