@@ -151,10 +151,12 @@ _SHORT_STREAM = textwrap.dedent(
 
 
 def test_short_entropy_stream_for_a_large_image_does_not_crash() -> None:
-    """A valid file with an 8-byte z stream and a 2048x2048 header segfaults the decoder.
+    """A valid file with an 8-byte z stream and a 2048x2048 header used to segfault the decoder.
 
     compressai's ``RansDecoder.decode_with_indexes`` has no bounds check: each symbol may
     renormalise by reading the next 32-bit word, so 8192 z symbols read ~32 KB past 8 bytes.
+    Fixed by zero-padding streams to the decoder's read bound (models/hyperprior.py ``_bounded``).
+    Run in a subprocess: a regression is a segfault.
     """
     result = subprocess.run([sys.executable, "-c", _SHORT_STREAM], cwd=ROOT, capture_output=True,
                             text=True, timeout=300, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}",
@@ -164,8 +166,8 @@ def test_short_entropy_stream_for_a_large_image_does_not_crash() -> None:
 
 #: Found by ``python -m eval.fuzz --target decode`` (build/fuzz-final, 2026-11-23): a 58-byte
 #: hyperprior file, 513x129 (mode 1, one 65536-pixel tile), an 8-byte z stream and a 12-byte y
-#: stream. Decoding 9x33x192 y symbols from 12 bytes runs compressai's rANS decoder ~200 KB
-#: past the end of the stream: segfault in GaussianConditional.decompress.
+#: stream. Decoding 9x33x192 y symbols from 12 bytes ran compressai's rANS decoder ~200 KB
+#: past the end of the stream: segfault in GaussianConditional.decompress (fixed by ``_bounded``).
 _FUZZ_CRASH_58 = bytes.fromhex(
     "4e430201583ecc690300050000000081000002011002000000080000000cb0aba8c2b4be9f34eb38f1fcb2c306"
     "00caf2d9d0ae340100ecdfb6ff"
@@ -174,6 +176,7 @@ _FUZZ_CRASH_58 = bytes.fromhex(
 
 @pytest.mark.weights
 def test_fuzzer_crash_with_shipped_weights_is_a_typed_error(tmp_path: Path) -> None:
+    """The CLI decodes the file (to garbage) or refuses it with one line; it never dies."""
     path = tmp_path / "crash.ncc"
     path.write_bytes(_FUZZ_CRASH_58)
     result = subprocess.run([sys.executable, "-m", "neuralcodec.cli", "decompress", str(path), "-o",
