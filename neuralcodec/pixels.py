@@ -58,14 +58,23 @@ class SplitImage:
     palette: bytes | None = None
 
 
-def open_image(source: ImageInput) -> Image.Image:
+def open_image(source: ImageInput, max_pixels: int | None = None) -> Image.Image:
     """A Pillow image from a path, an array (H, W[, C]) of uint8, or an image; EXIF applied.
 
+    Args:
+        source: A path (or binary file object), a uint8 array or a PIL image.
+        max_pixels: Largest width x height accepted. For files it is checked on the header,
+            before any pixel is decoded, so a small file declaring a huge image costs nothing.
+            Pillow's own decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``, errors above
+            twice its value) applies to files as well; raise it to read larger files.
+
     Raises:
-        UnsupportedImageError: The file cannot be read as an image, or the array has an
-            unsupported shape or dtype.
+        UnsupportedImageError: The file cannot be read as an image (corrupt, truncated, a
+            decompression bomb), is over ``max_pixels``, or the array has an unsupported shape
+            or dtype.
     """
     if isinstance(source, Image.Image):
+        _check_pixels(source.width, source.height, max_pixels)
         return ImageOps.exif_transpose(source) or source
     if isinstance(source, np.ndarray):
         if source.dtype != np.uint8 or source.ndim not in (2, 3):
@@ -74,13 +83,28 @@ def open_image(source: ImageInput) -> Image.Image:
             )
         if source.ndim == 3 and source.shape[2] not in (1, 3, 4):
             raise UnsupportedImageError(f"arrays need 1, 3 or 4 channels, got {source.shape[2]}")
+        _check_pixels(source.shape[1], source.shape[0], max_pixels)
         return Image.fromarray(source.squeeze(2) if source.ndim == 3 and source.shape[2] == 1 else source)
     try:
         with Image.open(source) as image:
+            _check_pixels(image.width, image.height, max_pixels)  # header only: nothing decoded yet
             image.load()
             return ImageOps.exif_transpose(image) or image
+    except UnsupportedImageError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise UnsupportedImageError(
+            f"{source} is too large to read: {error} (raise PIL.Image.MAX_IMAGE_PIXELS to allow it)"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise UnsupportedImageError(f"cannot read {source} as an image: {error}") from None
+
+
+def _check_pixels(width: int, height: int, max_pixels: int | None) -> None:
+    if max_pixels is not None and width * height > max_pixels:
+        raise UnsupportedImageError(
+            f"{width}x{height} is over the {max_pixels}-pixel limit (raise max_pixels)"
+        )
 
 
 def split_image(image: Image.Image) -> SplitImage:
