@@ -37,6 +37,7 @@ import argparse
 import copy
 import hashlib
 import json
+import math
 import os
 import resource
 import statistics
@@ -345,6 +346,10 @@ def _compare(result: dict[str, Any], reference: dict[str, Any]) -> tuple[float, 
     return bd_rate(ref["bpp"], ref["psnr"], ours["bpp"], ours["psnr"]), identical, len(rows)
 
 
+def _bd_text(bd: float) -> str:
+    return "no overlap (PSNR below the fp32 range)" if math.isnan(bd) else f"{bd:+.2f} %"
+
+
 def load_results(folder: Path) -> dict[str, dict[str, Any]]:
     """Each variant with both ``<name>.rd.json`` and ``<name>.cost.json``, merged, in table order."""
     results = {}
@@ -373,13 +378,13 @@ def write_report(out: Path) -> Path:
     for name, r in results.items():
         cost = r["cost"]
         bd, identical, files = compared[name]
-        summary[name] = {**cost, "bd_rate_psnr": bd, "identical_files": identical, "files": files,
+        summary[name] = {**cost, "bd_rate_psnr": None if math.isnan(bd) else bd, "identical_files": identical, "files": files,
                          "images": r["meta"]["images"], "qualities": r["meta"]["qualities"],
                          "load": r["meta"]["load"], "curve": r["rd"]["curve"], "artifact": r["artifact"]}
         lines.append(
             f"| {name} | {cost['params'] / 1e6:.2f} M | {cost['macs'] / 1e9:.2f} | "
             f"{cost['file_bytes'] / 1e6:.2f} | {min(cost['g_a_s']):.3f} | {min(cost['encode_s']):.3f} | "
-            f"{cost['peak_rss_mb']:.0f} | {bd:+.2f} % | {identical}/{files} | {r['meta']['images']} "
+            f"{cost['peak_rss_mb']:.0f} | {_bd_text(bd)} | {identical}/{files} | {r['meta']['images']} "
             f"| {VARIANTS[name]} |"
         )
     meta = results["fp32"]["meta"]
@@ -439,10 +444,17 @@ def _plot(summary: dict[str, dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    skipped = []
     for name, s in summary.items():
         latency, bd = min(s["g_a_s"]), s["bd_rate_psnr"]
+        if bd is None:
+            skipped.append(name)
+            continue
         ax.scatter(latency, bd)
         ax.annotate(name, (latency, bd), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    if skipped:
+        ax.text(0.02, 0.98, f"not shown (no PSNR overlap): {', '.join(skipped)}",
+                transform=ax.transAxes, va="top", fontsize=8)
     ax.axhline(0, color="gray", lw=0.5)
     ax.set_xlabel("g_a latency, one Kodak image (s, min over repeats)")
     ax.set_ylabel("BD-rate vs fp32 encoder (%, PSNR)")

@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from eval.edge import VARIANTS, load_results
+from eval.edge import VARIANTS, _compare, _curve, load_results
 from eval.report import REPORTS_DIR
 from neuralcodec import registry
 from neuralcodec.registry import EncoderSpec
@@ -65,12 +65,17 @@ def _training(spec: EncoderSpec, path: Path) -> str:
     )
 
 
+def _matched(result: dict[str, Any], reference: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fp32 rows of the images and qualities ``result`` measured."""
+    by_key = {(r["image"], r["quality"]): r for r in reference["rd"]["rows"]}
+    return [by_key[(r["image"], r["quality"])] for r in result["rd"]["rows"]]
+
+
 def card(spec: EncoderSpec, path: Path, result: dict[str, Any], reference: dict[str, Any]) -> str:
     """The Markdown card of one encoder file."""
-    from eval.bdrate import bd_rate
-
-    curve, ref = result["rd"]["curve"], reference["rd"]["curve"]
-    bd = bd_rate(ref["bpp"], ref["psnr"], curve["bpp"], curve["psnr"])
+    bd, identical, files = _compare(result, reference)
+    curve = result["rd"]["curve"]
+    ref = _curve(_matched(result, reference), curve["quality"])
     rows = "\n".join(
         f"| {q:g} | {b:.4f} | {p:.2f} | {rb:.4f} | {rp:.2f} |"
         for q, b, p, rb, rp in zip(curve["quality"], curve["bpp"], curve["psnr"], ref["bpp"], ref["psnr"])
@@ -78,7 +83,6 @@ def card(spec: EncoderSpec, path: Path, result: dict[str, Any], reference: dict[
     cost, meta = result["cost"], result["meta"]
     config = (f"`{spec.architecture}`: {registry.ENCODER_ARCHITECTURES[spec.architecture]}"
               if spec.architecture else "the shipped g_a's graph (N=128, M=192)")
-    identical = sum(r["identical"] for r in result["rd"]["rows"])
     bd_text = "no overlap" if math.isnan(bd) else f"{bd:+.2f} %"
     return f"""# Encoder card: `{spec.weights_file}`
 
@@ -95,8 +99,8 @@ thread(s), load average {cost['load']} (shared machine): g_a {min(cost['g_a_s'])
 full encode {min(cost['encode_s']):.3f} s for one 768x512 Kodak image (min over {cost['repeats']});
 peak RSS of the encoding process {cost['peak_rss_mb']:.0f} MB; file {cost['file_bytes'] / 1e6:.2f} MB.
 
-Kodak ({meta['images']} images), whole-file bpp and PSNR-RGB of the decoded 8-bit images, against
-the shipped fp32 g_a ({identical} of {len(result['rd']['rows'])} files byte-identical to its):
+Kodak (the first {meta['images']} images), whole-file bpp and PSNR-RGB of the decoded 8-bit images, against
+the shipped fp32 g_a on the same images ({identical} of {files} files byte-identical to its):
 
 | quality | bpp | PSNR-RGB (dB) | fp32 bpp | fp32 PSNR-RGB (dB) |
 |---|---|---|---|---|
