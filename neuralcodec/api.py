@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from neuralcodec import container, edge, pixels, registry, weights
+from neuralcodec import container, edge, heads, pixels, registry, weights
 from neuralcodec.errors import (
     BitstreamError,
     QualityError,
@@ -44,6 +44,8 @@ __all__ = [
     "decode",
     "decode_latents",
     "latents",
+    "classify",
+    "segment",
     "load_codec",
     "read_info",
     "available_codecs",
@@ -63,6 +65,12 @@ _Decoded = TypeVar("_Decoded", Tensor, DecodedLatents)
 
 class Codec:
     """A loaded codec: weights are read and verified once, then reused for every call.
+
+    Thread safety: one Codec may serve ``encode``, ``encode_to_bpp``, ``decode`` and
+    ``decode_latents`` calls from many threads at once; each call gives the same bytes or pixels
+    as it would alone (tests/test_thread_safety.py; ``python -m eval.concurrency`` checks the
+    shipped weights). Calls keep no state on the object. Do not call ``to()`` while other
+    threads use the codec.
 
     Args:
         name: Registered codec name (``neuralcodec models`` lists them).
@@ -436,6 +444,46 @@ def decode_latents(data: bytes) -> Tensor:
         >>> y_hat = decode_latents(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
     """
     return _codec_for(data).decode_latents(data)
+
+
+def classify(data: bytes, top_k: int = 5) -> list[tuple[str, float]]:
+    """Classify an image straight from its latents (no pixel decoding), with the shipped head.
+
+    The head for the file's codec and weights whose training quality is nearest the file's
+    is used (see ``neuralcodec/heads/registry.py``).
+
+    Returns:
+        Up to ``top_k`` (class name, probability) pairs, most probable first.
+
+    Raises:
+        KeyError: No classification head is shipped for the file's codec.
+        BitstreamError, WeightsNotFoundError, WeightsChecksumError: As ``latents``.
+
+    Example:
+        >>> classify(open("dog.ncc", "rb").read())[0]  # doctest: +SKIP
+        ('English springer', 0.71)
+    """
+    codec = _codec_for(data)
+    y = codec.latents(data)
+    head = heads.shipped_head("classify", codec.spec.name, codec.spec.sha256, y.quality)
+    return heads.top_classes(head, y.y_hat * y.inverse_gain, top_k)
+
+
+def segment(data: bytes) -> Image.Image:
+    """Semantic segmentation straight from the latents: a palette image of class ids, full size.
+
+    Raises:
+        KeyError: No segmentation head is shipped for the file's codec.
+        BitstreamError, WeightsNotFoundError, WeightsChecksumError: As ``latents``.
+
+    Example:
+        >>> segment(open("street.ncc", "rb").read()).save("mask.png")  # doctest: +SKIP
+    """
+    codec = _codec_for(data)
+    y = codec.latents(data)
+    head = heads.shipped_head("segment", codec.spec.name, codec.spec.sha256, y.quality)
+    mask = heads.label_mask(head, y.y_hat * y.inverse_gain, y.height, y.width)
+    return heads.mask_image(mask, head.palette)
 
 
 class FileInfo(NamedTuple):

@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     rate.add_argument("-q", "--quality", type=float, default=3.0, help="1..8, fractional ok (3)")
     rate.add_argument("--bpp", type=float, help="target bits per pixel (bisection on quality)")
     compress.add_argument("--codec", default=None, help="codec name (see `models`)")
+    compress.add_argument("--encoder", default=None,
+                          help="encoder variant instead of the codec's own (see `models`)")
+    compress.add_argument(
+        "--tile-size", type=int, default=None,
+        help=f"tile side in pixels, a power of two >= 64: less memory, a few bytes per tile "
+             f"({api.DEFAULT_TILE_SIZE}; larger when an image needs it)",
+    )
     _add_common(compress)
 
     decompress = commands.add_parser("decompress", help=".ncc files -> images")
@@ -58,6 +65,38 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("files", nargs="+", type=Path)
 
     commands.add_parser("models", help="list codecs and installed weights")
+
+    classify = commands.add_parser("classify", help="top-5 classes of .ncc files, from their latents")
+    classify.add_argument("files", nargs="+", type=Path)
+    classify.add_argument("-k", "--top", type=int, default=5, help="classes to print (5)")
+
+    segment = commands.add_parser("segment", help="class-id mask (palette PNG) of a .ncc file, from its latents")
+    segment.add_argument("file", type=Path)
+    segment.add_argument("-o", "--output", type=Path, required=True, help="mask PNG to write")
+    segment.add_argument("-f", "--force", action="store_true", help="overwrite an existing output")
+
+    export = commands.add_parser("export", help="a codec's encoder or decoder as an ONNX graph")
+    export.add_argument("--part", required=True, help="encoder (g_a) or decoder (g_s)")
+    export.add_argument("--format", default="onnx", help="onnx (the only one)")
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset version (18)")
+    export.add_argument("--codec", default=None, help="codec name (see `models`)")
+    export.add_argument("-o", "--output", type=Path, required=True, help="output file")
+    export.add_argument("-f", "--force", action="store_true", help="overwrite an existing output")
+
+    dataset = commands.add_parser("compress-dataset", help="a dataset tree -> .ncc files + manifest")
+    dataset.add_argument("source", type=Path, help="image folder, class folders, CamVid or Cityscapes tree")
+    dataset.add_argument("output", type=Path, help="output folder (re-run to resume)")
+    dataset.add_argument("-q", "--quality", type=float, default=3.0, help="1..8, fractional ok (3)")
+    dataset.add_argument("--codec", default=None, help="codec name (see `models`)")
+    dataset.add_argument("--layout", default="auto", help="auto|folder|classes|camvid|cityscapes")
+    dataset.add_argument("--split", nargs="+", default=None, help="only these splits")
+    dataset.add_argument("--limit", type=int, help="only the first N images")
+    dataset.add_argument("--devices", default="1", help="processes (CPU) or GPUs per node (1)")
+    dataset.add_argument("--accelerator", default="cpu", help="cpu|gpu|auto (cpu)")
+    dataset.add_argument("--strategy", default="auto", help="Lightning strategy (ddp when several)")
+    dataset.add_argument("--num-nodes", type=int, default=1)
+    dataset.add_argument("--num-workers", type=int, default=2, help="image-reading workers per process")
+    dataset.add_argument("--threads", type=int, help="torch threads per process (CPU: cores/devices)")
     return parser
 
 
@@ -116,7 +155,11 @@ def _progress(items: Sequence[Path], desc: str) -> Sequence[Path] | tqdm:
 
 
 def _compress(args: argparse.Namespace) -> int:
-    codec = api.Codec(args.codec or api.DEFAULT_CODEC, args.device, args.max_pixels)
+    # --max-pixels is the one limit: lift Pillow's decompression-bomb limit to it (the command
+    # owns this process), since open_image checks max_pixels on the header before decoding.
+    if Image.MAX_IMAGE_PIXELS is not None and args.max_pixels > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = args.max_pixels
+    codec = api.Codec(args.codec or api.DEFAULT_CODEC, args.device, args.max_pixels, args.encoder)
     many = len(args.images) > 1
     for source in _progress(args.images, "compress"):
         target = _output_path(source, args.output, _SUFFIX, many)
@@ -125,9 +168,9 @@ def _compress(args: argparse.Namespace) -> int:
         _check_target(source, target, args.force)
         start = time.perf_counter()
         if args.bpp is not None:  # not `if args.bpp`: --bpp 0 must fail, not fall back to -q
-            data = codec.encode_to_bpp(source, args.bpp)
+            data = codec.encode_to_bpp(source, args.bpp, args.tile_size)
         else:
-            data = codec.encode(source, args.quality)
+            data = codec.encode(source, args.quality, args.tile_size)
         elapsed = time.perf_counter() - start
         with _atomic_writer(target, args.force) as write:
             write(data)
@@ -197,10 +240,79 @@ def _models(args: argparse.Namespace) -> int:
         state = "installed" if row.installed else "not installed"
         print(f"{row.name:12} id={row.codec_id:<3} {row.architecture:18} {state:14} {row.description}")
         print(f"{'':12} weights: {row.weights}")
+    for enc in api.available_encoders():
+        state = "installed" if enc.installed else "not installed"
+        print(f"encoder {enc.name:16} for {enc.codec:10} {enc.kind:11} {state:14} {enc.description}")
+        print(f"{'':12} weights: {enc.weights}")
     return 0
 
 
-_COMMANDS = {"compress": _compress, "decompress": _decompress, "info": _info, "models": _models}
+def _export(args: argparse.Namespace) -> int:
+    from neuralcodec import export  # torch.onnx loads only for this command
+
+    if args.format not in export.FORMATS:
+        raise _UserError(f"unsupported format {args.format!r}; supported: {', '.join(export.FORMATS)}")
+    if args.part not in export.PARTS:
+        raise _UserError(f"unknown part {args.part!r}; choose from {', '.join(export.PARTS)}")
+    if args.output.exists() and not args.force:
+        raise _UserError(f"{args.output} exists (use -f to overwrite)")
+    if not args.output.parent.is_dir():
+        raise _UserError(f"folder {args.output.parent} does not exist")
+    codec = api.Codec(args.codec or api.DEFAULT_CODEC)
+    data = export.codec_onnx(codec, args.part, args.opset or export.DEFAULT_OPSET)
+    with _atomic_writer(args.output, args.force) as write:
+        write(data)
+    print(f"{codec.spec.name} {args.part} -> {args.output}: {len(data)} bytes, ONNX opset "
+          f"{args.opset or export.DEFAULT_OPSET}, dynamic height and width")
+    return 0
+
+
+def _compress_dataset(args: argparse.Namespace) -> int:
+    # Imported here: the subpackage is the dataset-scale API (Lightning loads only when it runs),
+    # and `neuralcodec compress` should not pay for it.
+    from neuralcodec.dataset import compress_dataset
+
+    devices = int(args.devices) if args.devices.isdigit() else args.devices
+    result = compress_dataset(
+        args.source, args.output, args.quality, args.codec or api.DEFAULT_CODEC,
+        layout=args.layout, splits=args.split, limit=args.limit, devices=devices,
+        accelerator=args.accelerator, strategy=args.strategy, num_nodes=args.num_nodes,
+        num_workers=args.num_workers, threads=args.threads,
+    )
+    if result is not None:  # global rank 0 reports; the other DDP ranks stay quiet
+        print(f"{result.output}: {result.num_items} images ({result.encoded} coded, {result.skipped} "
+              f"already done), {result.total_bytes} bytes, mean {result.mean_bpp:.4f} bpp; "
+              f"{result.images_per_s:.2f} images/s over {result.seconds:.1f} s "
+              f"({result.world_size} processes x {result.threads} threads)")
+    return 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    for path in args.files:
+        predictions = api.classify(_read(path), args.top)
+        print(f"{path}:")
+        for name, probability in predictions:
+            print(f"  {probability:7.2%}  {name}")
+    return 0
+
+
+def _segment(args: argparse.Namespace) -> int:
+    data = _read(args.file)
+    _check_target(args.file, args.output, args.force)
+    mask = api.segment(data)
+    with _atomic_writer(args.output, args.force) as write:
+        write(_encode_image(mask, "png"))
+    counts = sorted(mask.getcolors(256) or [], reverse=True)[:3]
+    print(f"{args.file} -> {args.output}: {mask.width}x{mask.height} class ids; most frequent "
+          + ", ".join(f"{label} ({count / (mask.width * mask.height):.0%})" for count, label in counts))
+    return 0
+
+
+_COMMANDS = {
+    "compress": _compress, "decompress": _decompress, "info": _info, "models": _models,
+    "compress-dataset": _compress_dataset, "export": _export,
+    "classify": _classify, "segment": _segment,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

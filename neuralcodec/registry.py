@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 from neuralcodec.errors import QualityError
 from neuralcodec.models import CodecModel, HyperpriorConfig, MeanScaleHyperprior
+from neuralcodec.models.encoders import EncoderConfig
 
 __all__ = [
     "MSE_LAMBDAS",
@@ -23,6 +24,10 @@ __all__ = [
     "get_by_id",
     "lambda_for_quality",
     "check_quality",
+    "ENCODER_ARCHITECTURES",
+    "EncoderSpec",
+    "ENCODERS",
+    "get_encoder",
 ]
 
 #: λ of the integer qualities 1..8: CompressAI's MSE models, so the scales match.
@@ -139,3 +144,83 @@ def lambda_for_quality(quality: float) -> float:
     low = min(int(q), len(MSE_LAMBDAS) - 1)
     t = q - low
     return math.exp((1 - t) * math.log(MSE_LAMBDAS[low - 1]) + t * math.log(MSE_LAMBDAS[low]))
+
+
+# Encoder variants: replacements for a codec's analysis transform g_a (x -> y, before the gain).
+# The decoder side stays the codec's, so their files decode with the codec's shipped weights.
+
+#: Encoder-variant architectures by name (neuralcodec.models.encoders).
+ENCODER_ARCHITECTURES: dict[str, EncoderConfig] = {
+    "pruned-tiny": EncoderConfig(widths=(4, 4, 4), M=12),  # unit tests only (pairs with test-tiny)
+    "pruned-50": EncoderConfig(widths=(64, 64, 64), M=192),  # half the hidden channels of g_a
+    "separable-96": EncoderConfig(widths=(96, 96, 96), M=192, separable=True),
+}
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """A registered encoder variant.
+
+    Attributes:
+        name: Name used by ``--encoder`` and ``Codec(..., encoder=...)``.
+        codec: The codec whose g_a it replaces (and whose decoder reads its files); None
+            for a variant derived from any codec's own g_a at load time.
+        kind: ``"torch"`` (safetensors weights of an :data:`ENCODER_ARCHITECTURES` entry),
+            ``"onnx"`` (an ONNX graph file run by onnxruntime) or ``"onnx-export"`` (the
+            codec's own g_a exported to ONNX when loaded; no file).
+        architecture: Key of :data:`ENCODER_ARCHITECTURES` (``"torch"`` only).
+        weights_file: File name under ``weights/``, or None.
+        sha256: Hex sha256 of the file.
+        description: One line for ``neuralcodec models``.
+    """
+
+    name: str
+    codec: str | None
+    kind: str
+    architecture: str | None
+    weights_file: str | None
+    sha256: str | None
+    description: str
+
+
+ENCODERS: tuple[EncoderSpec, ...] = (
+    EncoderSpec(
+        name="onnx",
+        codec=None,
+        kind="onnx-export",
+        architecture=None,
+        weights_file=None,
+        sha256=None,
+        description="the codec's own g_a exported to ONNX at load time, run by onnxruntime (fp32)",
+    ),
+    EncoderSpec(
+        name="fp16",
+        codec="hyperprior",
+        kind="onnx",
+        architecture=None,
+        weights_file="hyperprior-encoder-fp16-44d42420.onnx",
+        sha256="44d424202eedc2fa3dfd693fc6206ce2652309867deb2bba0281c0bf7c8cb6e9",
+        description="the shipped g_a in float16 (ONNX, half the file size), run by onnxruntime",
+    ),
+    EncoderSpec(
+        name="pruned-50",
+        codec="hyperprior",
+        kind="torch",
+        architecture="pruned-50",
+        weights_file="hyperprior-encoder-pruned-50-59890033.safetensors",
+        sha256="59890033b72d1cf1b080607d112f67d182d9c3c74ee72b8cd9c8525d552ccdaf",
+        description="g_a pruned to half its hidden channels (28% of the MACs), fine-tuned on photos",
+    ),
+)
+
+
+def get_encoder(name: str) -> EncoderSpec:
+    """The encoder variant registered under ``name``.
+
+    Raises:
+        KeyError: No such encoder (the message lists the known names).
+    """
+    spec = next((s for s in ENCODERS if s.name == name), None)
+    if spec is None:
+        raise KeyError(f"unknown encoder {name!r}; known: {', '.join(s.name for s in ENCODERS)}")
+    return spec
