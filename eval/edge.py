@@ -144,7 +144,8 @@ def build_artifacts(codec: Codec, names: Sequence[str], folder: Path, students: 
         if name == "fp32":
             _write(target, save({k: v.contiguous() for k, v in g_a.state_dict().items()}))
         else:
-            from train.quantize import calibration_crops, convert_fp16, quantize_int8
+            from train.data import photo_crops
+            from train.quantize import convert_fp16, quantize_int8
 
             fp32 = onnx_bytes(g_a, "encoder")
             if name == "onnx-fp32":
@@ -152,7 +153,7 @@ def build_artifacts(codec: Codec, names: Sequence[str], folder: Path, students: 
             elif name == "onnx-fp16":
                 _write(target, convert_fp16(fp32).SerializeToString())
             elif name == "onnx-int8":
-                crops = calibration_crops(calibration_images, 256)
+                crops = photo_crops(calibration_images, 256)
                 _write(target, quantize_int8(fp32, crops).SerializeToString())
             else:
                 raise KeyError(f"unknown variant {name!r}")

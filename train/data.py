@@ -14,7 +14,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-__all__ = ["data_root", "list_images", "RandomCrops", "FixedImages", "PhotoDataModule"]
+__all__ = ["data_root", "list_images", "photo_crops", "RandomCrops", "FixedImages", "PhotoDataModule"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -80,6 +80,26 @@ class RandomCrops(Dataset[Tensor]):
         if bool(torch.rand(()) < 0.5):
             crop = crop.flip(-1)
         return crop
+
+
+def photo_crops(count: int, patch_size: int, seed: int = 0) -> Tensor:
+    """``count`` random crops (count, 3, p, p) in [0, 1] from the training photos (never Kodak).
+
+    For calibration and pruning statistics: the same seed gives the same crops.
+
+    Raises:
+        FileNotFoundError: No photos under the data root.
+    """
+    paths = list_images(data_root() / "photos")
+    if not paths:
+        raise FileNotFoundError(f"no photos under {data_root() / 'photos'}")
+    generator = torch.Generator().manual_seed(seed)
+    chosen = torch.randperm(len(paths), generator=generator)[:count].tolist()
+    images = [_load_uint8(paths[i]) for i in chosen]
+    images = [i for i in images if min(i.shape[1:]) >= patch_size]
+    torch.manual_seed(seed)
+    crops = RandomCrops(images, patch_size, count)
+    return torch.stack([crops[i] for i in range(count)])
 
 
 class FixedImages(Dataset[Tensor]):

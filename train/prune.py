@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from neuralcodec import registry, weights
 from neuralcodec.models.encoders import EncoderConfig, build_encoder
-from train.data import RandomCrops, _load_uint8, data_root, list_images
+from train.data import photo_crops
 
 __all__ = ["channel_scores", "prune_analysis", "main"]
 
@@ -73,19 +73,6 @@ def prune_analysis(g_a: nn.Sequential, config: EncoderConfig, crops: Tensor) -> 
     return pruned.eval()
 
 
-def _calibration_crops(count: int, patch_size: int, seed: int) -> Tensor:
-    """``count`` random crops (count, 3, p, p) from the training photos (never Kodak)."""
-    paths = list_images(data_root() / "photos")
-    if not paths:
-        raise FileNotFoundError(f"no photos under {data_root() / 'photos'}")
-    generator = torch.Generator().manual_seed(seed)
-    chosen = torch.randperm(len(paths), generator=generator)[:count].tolist()
-    images = [_load_uint8(paths[i]) for i in chosen]
-    torch.manual_seed(seed)
-    crops = RandomCrops(images, patch_size, count)
-    return torch.stack([crops[i] for i in range(count)])
-
-
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -97,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
     teacher, _ = weights.load_model(registry.get(args.codec))
-    crops = _calibration_crops(args.images, args.patch_size, args.seed)
+    crops = photo_crops(args.images, args.patch_size, args.seed)
     pruned = prune_analysis(teacher.g_a, registry.ENCODER_ARCHITECTURES[args.encoder], crops)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in pruned.state_dict().items()}, str(args.output))

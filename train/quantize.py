@@ -23,34 +23,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
-import torch
 from torch import Tensor
 
 from neuralcodec import edge, registry, weights
 from neuralcodec.export import onnx_bytes
-from train.data import RandomCrops, _load_uint8, data_root, list_images
+from train.data import photo_crops
 
-__all__ = ["MODES", "calibration_crops", "quantize_int8", "convert_fp16", "main"]
+__all__ = ["MODES", "quantize_int8", "convert_fp16", "main"]
 
 MODES = ("int8", "fp16")
-
-
-def calibration_crops(count: int, patch_size: int, seed: int = 0) -> Tensor:
-    """``count`` random crops (count, 3, p, p) in [0, 1] from the training photos (never Kodak).
-
-    Raises:
-        FileNotFoundError: No photos under the data root.
-    """
-    paths = list_images(data_root() / "photos")
-    if not paths:
-        raise FileNotFoundError(f"no photos under {data_root() / 'photos'}")
-    generator = torch.Generator().manual_seed(seed)
-    chosen = torch.randperm(len(paths), generator=generator)[:count].tolist()
-    images = [_load_uint8(paths[i]) for i in chosen]
-    images = [i for i in images if min(i.shape[1:]) >= patch_size]
-    torch.manual_seed(seed)
-    crops = RandomCrops(images, patch_size, count)
-    return torch.stack([crops[i] for i in range(count)])
 
 
 class _Crops:
@@ -126,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="write weights/<codec>-encoder-<name>-<sha8>.onnx")
     args = parser.parse_args(argv)
     name = args.name or args.mode
-    crops = calibration_crops(args.images, args.patch_size, args.seed) if args.mode == "int8" else None
+    crops = photo_crops(args.images, args.patch_size, args.seed) if args.mode == "int8" else None
     model = quantized_encoder(args.codec, args.mode, crops)
     spec = registry.EncoderSpec(name, args.codec, "onnx", None, None, None, "")
     for key, value in edge.encoder_metadata(spec, registry.get(args.codec)).items():
