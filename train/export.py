@@ -13,22 +13,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
+from torch import Tensor
 
 from neuralcodec import registry
 from neuralcodec.weights import WEIGHTS_FORMAT, sha256_file, weights_dir
 from train.data import data_root, list_images
 
-__all__ = ["export", "main"]
+__all__ = ["export", "git_sha", "save_hashed", "main"]
 
 _PREFIX = "model."
 
 
-def _git_sha() -> str:
+def git_sha() -> str:
+    """The repository's short commit id, or "unknown" outside a git checkout."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
@@ -59,6 +63,33 @@ def _training_record(checkpoint: dict, codec: str, hardware: str, wall_time_s: f
     }
 
 
+def save_hashed(
+    tensors: dict[str, Tensor],
+    metadata: dict[str, str],
+    out_dir: Path,
+    file_name: Callable[[str], str],
+) -> tuple[Path, str]:
+    """Save safetensors atomically under a name derived from the file's sha256.
+
+    Args:
+        tensors: The state dict to save.
+        metadata: safetensors metadata (strings).
+        out_dir: Destination folder (created if missing).
+        file_name: Maps the hex sha256 to the file name.
+
+    Returns:
+        The final path and the hex sha256.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".{os.getpid()}.safetensors.part"
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
+    digest = sha256_file(tmp)
+    final = out_dir / file_name(digest)
+    tmp.replace(final)
+    final.chmod(0o644)
+    return final, digest
+
+
 def export(
     checkpoint_path: Path,
     codec: str,
@@ -81,17 +112,12 @@ def export(
         "codec": spec.name,
         "codec_id": str(spec.codec_id),
         "config": json.dumps(spec.config_dict, sort_keys=True),
-        "git_sha": _git_sha(),
+        "git_sha": git_sha(),
         "steps": str(checkpoint["global_step"]),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{spec.name}.safetensors.part"
-    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(tmp), metadata=metadata)
-    digest = sha256_file(tmp)
-    final = out_dir / f"{spec.name}-{digest[:8]}.safetensors"
-    tmp.replace(final)
-    final.chmod(0o644)
+    final, digest = save_hashed(
+        model.state_dict(), metadata, out_dir, lambda digest: f"{spec.name}-{digest[:8]}.safetensors"
+    )
     record = _training_record(checkpoint, spec.name, hardware, wall_time_s)
     record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"])
     final.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")

@@ -15,12 +15,11 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 from neuralcodec import edge, registry
 from neuralcodec.models.encoders import build_encoder
-from neuralcodec.weights import sha256_file, weights_dir
-from train.export import _git_sha
+from neuralcodec.weights import weights_dir
+from train.export import git_sha, save_hashed
 
 __all__ = ["export_encoder", "main"]
 
@@ -39,14 +38,10 @@ def export_encoder(
     build_encoder(registry.ENCODER_ARCHITECTURES[architecture]).load_state_dict(state, strict=True)
     spec = registry.EncoderSpec(name, codec.name, "torch", architecture, None, None, "")
     metadata = edge.encoder_metadata(spec, codec)
-    metadata.update(git_sha=_git_sha(), steps=str(checkpoint["global_step"]))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{name}.safetensors.part"
-    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
-    digest = sha256_file(tmp)
-    final = out_dir / f"{codec.name}-encoder-{name}-{digest[:8]}.safetensors"
-    tmp.replace(final)
-    final.chmod(0o644)
+    metadata.update(git_sha=git_sha(), steps=str(checkpoint["global_step"]))
+    final, digest = save_hashed(
+        state, metadata, out_dir, lambda digest: f"{codec.name}-encoder-{name}-{digest[:8]}.safetensors"
+    )
     data = checkpoint.get("datamodule_hyper_parameters", {})
     record = {
         "encoder": name,

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
 from neuralcodec import registry
 from neuralcodec.dataset import read_info
@@ -30,20 +28,12 @@ from neuralcodec.heads.registry import (
     IMAGENETTE_CLASSES,
     IMAGENETTE_WNIDS,
 )
-from neuralcodec.weights import sha256_file, weights_dir
+from neuralcodec.weights import weights_dir
+from train.export import git_sha, save_hashed
 
 __all__ = ["export_head", "class_names", "palette_for", "main"]
 
 _PREFIX = "model."
-
-
-def _git_sha() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                             text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
 
 
 def class_names(classes: list[str]) -> list[str]:
@@ -91,15 +81,12 @@ def export_head(checkpoint_path: Path, out_dir: Path, hardware: str, metrics: di
         "palette": json.dumps(palette_for(classes) if config.task == "segment" else []),
         "dataset": f"{Path(info.source_root).name} ({info.layout})",
         "steps": str(checkpoint["global_step"]),
-        "git_sha": _git_sha(),
+        "git_sha": git_sha(),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f".{config.task}.safetensors.part"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp), metadata=metadata)
-    digest = sha256_file(tmp)
-    final = out_dir / head_file_name(config.task, spec.name, info.quality, digest)
-    tmp.replace(final)
-    final.chmod(0o644)
+    final, digest = save_hashed(
+        model.state_dict(), metadata, out_dir,
+        lambda digest: head_file_name(config.task, spec.name, info.quality, digest),
+    )
     record = {
         "weights_file": final.name, "sha256": digest, "task": config.task, "codec": spec.name,
         "codec_weights": spec.weights_file, "quality": info.quality, "config": json.loads(metadata["config"]),
