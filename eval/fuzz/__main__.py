@@ -37,8 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rss-limit-mb", type=int, default=6144)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-real", action="store_true", help="tiny codec only, even with weights")
-    parser.add_argument("--pad-streams", action="store_true",
-                        help="stand-in fix for compressai's rANS over-read, to find other bugs")
     parser.add_argument("--no-report", action="store_true", help="do not update eval/reports/fuzz/")
     parser.add_argument("--label", help="row name in the report (default: the target)")
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
@@ -50,8 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.runs is None and args.seconds is None:
         args.runs = 1000
     budget = Budget(runs=args.runs, seconds=args.seconds, timeout_s=args.timeout,
-                    max_pixels=args.max_pixels, rss_limit_mb=args.rss_limit_mb,
-                    pad_streams=args.pad_streams)
+                    max_pixels=args.max_pixels, rss_limit_mb=args.rss_limit_mb)
     command = "python -m eval.fuzz " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     summaries = []
     for target in _TARGETS if args.target == "all" else (args.target,):

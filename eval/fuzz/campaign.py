@@ -40,8 +40,6 @@ class Budget:
         rss_limit_mb: Memory limit of a worker; going over it is a crash.
         max_len: Largest input libFuzzer builds.
         max_restarts: Give up after this many worker deaths.
-        pad_streams: Zero-pad entropy-coded streams before compressai decodes them, to look
-            for bugs behind its missing bounds check (see eval/fuzz/worker.py).
     """
 
     runs: int | None = 1000
@@ -51,7 +49,6 @@ class Budget:
     rss_limit_mb: int = 6144
     max_len: int = 65536
     max_restarts: int = 50
-    pad_streams: bool = False
 
 
 def _artifacts(folder: Path) -> set[Path]:
@@ -137,7 +134,6 @@ def run_campaign(
             "max_len": budget.max_len,
             "max_pixels": budget.max_pixels,
             "real": real,
-            "pad_streams": budget.pad_streams,
             "seed": seed + restart,
             "instrument": ["neuralcodec", "PIL"] if target == "image" else ["neuralcodec"],
         }
@@ -186,8 +182,7 @@ def run_campaign(
     summary = {
         "target": target,
         "budget": {"runs": budget.runs, "seconds": budget.seconds, "timeout_s": budget.timeout_s,
-                   "max_pixels": budget.max_pixels, "rss_limit_mb": budget.rss_limit_mb,
-                   "pad_streams": budget.pad_streams},
+                   "max_pixels": budget.max_pixels, "rss_limit_mb": budget.rss_limit_mb},
         "elapsed_s": round(elapsed, 1),
         "inputs_per_s": round(total.executions / elapsed, 1) if elapsed else 0.0,
         "worker_restarts": len(deaths),

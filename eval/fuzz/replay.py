@@ -32,11 +32,8 @@ def main(argv: list[str]) -> None:
         import torch
 
         from eval.fuzz.targets import build_target
-        from eval.fuzz.worker import pad_entropy_streams
 
         torch.set_num_threads(1)
-        if config.get("pad_streams"):
-            pad_entropy_streams()
         target = build_target(config["target"], config["max_pixels"], config["real"])
     print("ready", flush=True)
     cpu, wall, outcome = time.process_time(), time.perf_counter(), "accepted"

@@ -43,8 +43,6 @@ def main(argv: list[str]) -> None:
 
             from eval.fuzz.targets import build_target
         torch.set_num_threads(1)
-        if config.get("pad_streams"):
-            pad_entropy_streams()
         target = build_target(config["target"], config["max_pixels"], config["real"])
     warnings.simplefilter("ignore")  # 16-bit and decompression-bomb warnings, once per input
     corpus.mkdir(parents=True, exist_ok=True)
@@ -109,25 +107,6 @@ def main(argv: list[str]) -> None:
     )
     atheris.Fuzz()
     finish()  # libFuzzer stopped on its own (its time limit)
-
-
-def pad_entropy_streams() -> None:
-    """Zero-pad every stream handed to compressai's rANS decoder (``--pad-streams``).
-
-    compressai's decoder has no bounds check and reads past a stream that is short for the
-    number of symbols asked for (tests/test_hostile.py). This stand-in for a fix lets a
-    campaign look for other bugs behind that one: a zero word read past the data keeps the
-    decoder on symbol 0, at most one word per symbol, and bypass chunks only come from real
-    data, so 8 bytes per symbol + 256 per stream byte are never overrun.
-    """
-    from compressai.entropy_models import entropy_models
-
-    decode = entropy_models._EntropyCoder.decode_with_indexes
-
-    def padded(self: Any, stream: bytes, indexes: list[int], *args: Any, **kwargs: Any) -> Any:
-        return decode(self, stream + bytes(8 * len(indexes) + 256 * len(stream) + 2048), indexes, *args, **kwargs)
-
-    entropy_models._EntropyCoder.decode_with_indexes = padded
 
 
 if __name__ == "__main__":
