@@ -50,9 +50,9 @@ def test_decoded_and_original_pixels(classes_out: Path, classes_tree: Path, tiny
     sample = ds[1]
     assert "latents" not in sample
     assert sample["decoded"].shape == sample["original"].shape == (3, 40, 70)
-    decoded = np.asarray(tiny_codec.decode(ds.read_bitstream(1)))
+    decoded = np.array(tiny_codec.decode(ds.read_bitstream(1)))
     assert torch.equal(sample["decoded"], torch.from_numpy(decoded).permute(2, 0, 1).float() / 255)
-    original = np.asarray(Image.open(classes_tree / ds.records[1].source).convert("RGB"))
+    original = np.array(Image.open(classes_tree / ds.records[1].source).convert("RGB"))
     assert torch.equal(sample["original"], torch.from_numpy(original).permute(2, 0, 1).float() / 255)
     moved = BitstreamDataset(classes_out, inputs=("original",), source_root=classes_tree.parent / "gone")
     with pytest.raises(neuralcodec.UnsupportedImageError):
