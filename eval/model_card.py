@@ -16,6 +16,7 @@ from pathlib import Path
 from eval.bdrate import bd_rate
 from eval.results import load_anchor
 from neuralcodec import registry
+from neuralcodec.heads import HEADS
 from neuralcodec.weights import weights_dir
 
 __all__ = ["ANCHORS", "card", "main"]
@@ -103,9 +104,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     index = [
-        "# Weights\n\nEvery weight file here was trained by `train/` and exported by "
-        "`train/export.py`; its card (`<file>.md`) holds only numbers measured by `eval/` and is "
-        "regenerated with `python -m eval.model_card`. `<file>.json` is the training record.\n",
+        "# Weights\n\nEvery weight file here was made by `train/`: exported by `train/export.py` "
+        "(codecs), `train/export_encoder.py` or `train/quantize.py` (encoders) and "
+        "`train/export_head.py` (task heads). Each card (`<file>.md`) holds only numbers measured "
+        "by `eval/` (`python -m eval.model_card`, `eval.edge_cards`, `eval.tasks`); `<file>.json` "
+        "is the training record.\n",
     ]
     for spec in registry.CODECS:
         if spec.weights_file is None:
@@ -122,6 +125,10 @@ def main(argv: list[str] | None = None) -> None:
             stem = encoder.weights_file.rsplit(".", 1)[0]
             index.append(f"- [`{encoder.weights_file}`]({stem}.md): encoder `{encoder.name}` for codec "
                          f"`{encoder.codec}`, {encoder.description}")
+    for head in HEADS:  # cards by `python -m eval.tasks`
+        stem = head.weights_file.rsplit(".", 1)[0]
+        index.append(f"- [`heads/{head.weights_file}`](heads/{stem}.md): {head.task} head on the "
+                     f"latents of `{head.codec}` at q {head.quality:g}, trained on {head.dataset}")
     (weights_dir() / "README.md").write_text("\n".join(index) + "\n")
 
 
