@@ -40,6 +40,7 @@ __all__ = [
     "CodecInfo",
     "FileInfo",
     "Latents",
+    "coded_quality",
     "encode",
     "decode",
     "decode_latents",
@@ -192,7 +193,7 @@ class Codec:
             TileSizeError: ``tile_size`` is not a power of two, or makes too many tiles.
         """
         split = pixels.split_image(pixels.open_image(image, self.max_pixels))
-        return self._encode_split(split, _coded_quality(quality), tile_size)
+        return self._encode_split(split, coded_quality(quality), tile_size)
 
     def encode_to_bpp(
         self, image: ImageInput, bpp: float, tile_size: int | None = None
@@ -219,7 +220,7 @@ class Codec:
         if len(top) * 8 / num_pixels <= bpp:
             return top
         for _ in range(_BISECTION_STEPS):
-            mid = _coded_quality((low + high) / 2)
+            mid = coded_quality((low + high) / 2)
             data = self._encode_split(split, mid, tile_size)
             if len(data) * 8 / num_pixels <= bpp:
                 low, best = mid, data
@@ -367,9 +368,18 @@ class Latents(NamedTuple):
     height: int
     width: int
 
+    @property
+    def ungained(self) -> Tensor:
+        """``y_hat * inverse_gain`` (1, M, h, w): the synthesis input, what task heads take."""
+        return self.y_hat * self.inverse_gain
 
-def _coded_quality(quality: float) -> float:
-    """Validate ``quality`` and round it to the container's 1/256 grid."""
+
+def coded_quality(quality: float) -> float:
+    """Validate ``quality`` and round it to the container's 1/256 grid: the quality a file stores.
+
+    Raises:
+        QualityError: Not a number in the codec range.
+    """
     q = registry.check_quality(quality)
     return round(q * container.QUALITY_SCALE) / container.QUALITY_SCALE
 
@@ -432,7 +442,7 @@ def latents(data: bytes) -> Latents:
 
     Example:
         >>> y = latents(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
-        >>> features = y.y_hat * y.inverse_gain  # doctest: +SKIP
+        >>> features = y.ungained  # same scale at every quality; doctest: +SKIP
     """
     return _codec_for(data).latents(data)
 
@@ -466,7 +476,7 @@ def classify(data: bytes, top_k: int = 5) -> list[tuple[str, float]]:
     codec = _codec_for(data)
     y = codec.latents(data)
     head = heads.shipped_head("classify", codec.spec.name, codec.spec.sha256, y.quality)
-    return heads.top_classes(head, y.y_hat * y.inverse_gain, top_k)
+    return heads.top_classes(head, y.ungained, top_k)
 
 
 def segment(data: bytes) -> Image.Image:
@@ -482,7 +492,7 @@ def segment(data: bytes) -> Image.Image:
     codec = _codec_for(data)
     y = codec.latents(data)
     head = heads.shipped_head("segment", codec.spec.name, codec.spec.sha256, y.quality)
-    mask = heads.label_mask(head, y.y_hat * y.inverse_gain, y.height, y.width)
+    mask = heads.label_mask(head, y.ungained, y.height, y.width)
     return heads.mask_image(mask, head.palette)
 
 

@@ -143,7 +143,7 @@ class BitstreamDataset(Dataset[dict[str, Any]]):
             data = self.read_bitstream(index)
             if "latents" in self.inputs or "hyperlatents" in self.inputs:
                 latents = self.codec.latents(data)
-                y_hat = latents.y_hat * latents.inverse_gain if self.normalize_latents else latents.y_hat
+                y_hat = latents.ungained if self.normalize_latents else latents.y_hat
                 if "latents" in self.inputs:
                     sample["latents"] = y_hat[0]  # (M, h, w)
                 if "hyperlatents" in self.inputs:

@@ -40,7 +40,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from neuralcodec import api, container, pixels, registry
+from neuralcodec import api, pixels
 from neuralcodec.dataset import manifest
 from neuralcodec.dataset.errors import DatasetError
 from neuralcodec.dataset.manifest import DatasetInfo, Record
@@ -137,11 +137,6 @@ def _target_bytes(tree: SourceTree, item: Item) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(lut[label_ids.astype(np.int64).clip(0, 255)], "L").save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def _coded_quality(quality: float) -> float:
-    """The quality as the container stores it (1/256 steps), as in the file headers."""
-    return round(registry.check_quality(quality) * container.QUALITY_SCALE) / container.QUALITY_SCALE
 
 
 def _record(item: Item, data: bytes) -> Record:
@@ -280,7 +275,7 @@ def _encode_module(pl: Any) -> Any:
                 manifest.write_atomic(path, data)
             record = _record(item, data)
             if (record.codec, record.weights_id, record.quality) != (
-                self.codec.spec.name, f"{self.codec.weights_id:08x}", _coded_quality(self.quality)
+                self.codec.spec.name, f"{self.codec.weights_id:08x}", api.coded_quality(self.quality)
             ):
                 raise DatasetError(f"{path} was made with {record.codec} {record.weights_id} "
                                    f"q={record.quality:g}: use another output folder")
@@ -366,7 +361,7 @@ def compress_dataset(
         import pytorch_lightning as pl
     except ImportError:
         raise DatasetError("compress-dataset needs Lightning: pip install neuralcodec[train]") from None
-    coded_quality = _coded_quality(quality)  # QualityError before any work
+    coded_quality = api.coded_quality(quality)  # QualityError before any work
     tree = scan(source, layout, splits, limit)
     loaded = codec if isinstance(codec, api.Codec) else api.Codec(codec)
     out = Path(output).resolve()

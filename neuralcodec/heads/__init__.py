@@ -6,7 +6,7 @@ baselines (:mod:`~neuralcodec.heads.pixel_baseline`) share their trunk and outpu
 
 from neuralcodec.heads.blocks import TrunkConfig
 from neuralcodec.heads.config import HeadConfig, build_head
-from neuralcodec.heads.latent_task import LatentClassifier, LatentSegmenter, inverse_gain, ungain
+from neuralcodec.heads.latent_task import LatentClassifier, LatentSegmenter
 from neuralcodec.heads.loading import HEAD_FORMAT, LoadedHead, head_file_name, load_head
 from neuralcodec.heads.pixel_baseline import PixelClassifier, PixelSegmenter
 from neuralcodec.heads.predict import label_mask, mask_image, shipped_head, top_classes
@@ -26,11 +26,9 @@ __all__ = [
     "build_head",
     "find_head",
     "head_file_name",
-    "inverse_gain",
     "label_mask",
     "load_head",
     "mask_image",
     "shipped_head",
     "top_classes",
-    "ungain",
 ]

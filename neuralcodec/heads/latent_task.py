@@ -16,28 +16,7 @@ from torch import Tensor, nn
 
 from neuralcodec.heads.blocks import ClassifierOutput, SegmenterOutput, Trunk, TrunkConfig
 
-__all__ = ["LatentInput", "LatentClassifier", "LatentSegmenter", "ungain", "inverse_gain"]
-
-
-def inverse_gain(model: nn.Module, quality: float) -> Tensor:
-    """The codec's inverse gain (1, M, 1, 1) at ``quality``: what ``g_s`` multiplies y_hat by.
-
-    Computed in float64 on the CPU, as the codec does for coding.
-
-    Args:
-        model: A :class:`~neuralcodec.models.MeanScaleHyperprior` (``quality_weights`` and
-            ``log_inv_gain``).
-        quality: The file's quality.
-    """
-    q = torch.tensor([float(quality)], dtype=torch.float64)
-    log_inv_gain = model.log_inv_gain.detach().cpu().double()  # (Q, M)
-    weights = model.quality_weights(q)  # (1, Q)
-    return torch.exp(weights @ log_inv_gain).float()[:, :, None, None]  # (1, M, 1, 1)
-
-
-def ungain(model: nn.Module, y_hat: Tensor, quality: float) -> Tensor:
-    """``y_hat`` (N, M, h, w) from the gained (coded) domain to the quality-independent one."""
-    return y_hat * inverse_gain(model, quality).to(y_hat.device)
+__all__ = ["LatentInput", "LatentClassifier", "LatentSegmenter"]
 
 
 class LatentInput(nn.Module):

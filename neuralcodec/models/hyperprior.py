@@ -224,7 +224,7 @@ class MeanScaleHyperprior(CodecModel):
     ) -> Tensor:
         """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
         y_hat = self.decompress_latents(streams, latent_hw, tile_size).y_hat
-        y_hat = y_hat * self._coding_gain(self.log_inv_gain, quality, y_hat.device)
+        y_hat = y_hat * self.inverse_gain(quality)
         x_hat: Tensor = tiled_map(
             self.g_s, y_hat, Fraction(16), self._latent_tile(tile_size), _G_S_MARGIN
         )
