@@ -102,7 +102,8 @@ def measure_memory(quality: float) -> list[dict[str, Any]]:
         dec = _run_measured(["decompress", str(encoded), "-o", str(decoded), "-f",
                              "--max-pixels", str(10**9)])
         with Image.open(decoded) as image:
-            psnr = _psnr_uint8(photo[:height, :width], np.asarray(image.convert("RGB")))
+            decoded_rgb = np.asarray(image.convert("RGB"))
+        psnr = _psnr_uint8(photo[:height, :width], decoded_rgb)
         header, streams = container.unpack(encoded.read_bytes())
         rows.append({
             "width": width, "height": height, "tile_size": tile_size,
@@ -112,7 +113,7 @@ def measure_memory(quality: float) -> list[dict[str, Any]]:
             "dec_s": dec["seconds"], "dec_peak_rss_mb": dec["peak_rss_mb"],
         })
         if (width, height) == LARGE_SIZE:
-            _save_large_seam(photo, np.asarray(Image.open(decoded).convert("RGB")))
+            _save_large_seam(photo, decoded_rgb)
     return rows
 
 
