@@ -22,8 +22,8 @@ Variants: ``fp32`` (the shipped g_a in torch: the reference), ``onnx-fp32``
 photos; the shipped ``weights/`` file when one is registered), and the trained students ``pruned-50`` and ``separable-96`` (``train/distill.py``): from
 their registered weight files when shipped, else from ``--students`` (``train/export_encoder.py
 --out build/edge/students``); a student with no file is skipped. Torch float16 / bfloat16 on
-this CPU is only timed, on a 128x128 crop (:func:`torch_half_probe`): it is ~50x slower than
-float32 here (no native half-precision convolution kernels), too slow for the Kodak sweep.
+this CPU is only timed, on a 128x128 crop (:func:`torch_half_probe`, ``torch_half.json``): with
+no native half-precision convolution kernels it is far too slow for the Kodak sweep.
 
 Examples:
     python -m eval.edge                       # everything, then the report
