@@ -1,9 +1,9 @@
 """The codecs the benchmark compares, behind one interface, with metrics computed in one place.
 
 :class:`Codec` is the template: ``run(path, quality)`` reads the image, calls the subclass's
-``_encode`` and ``_decode`` through :meth:`Codec._encode_decode` (which times them), and measures
+``_encode`` and ``_decode`` through :meth:`Codec.encode_decode` (which times them), and measures
 the result once, here, with :mod:`neuralcodec.metrics` (PSNR-RGB, MS-SSIM) and
-:mod:`eval.perceptual` (LPIPS). Rates are always ``len(file) * 8 / (H * W)`` on the complete file
+:mod:`neuralcodec.perceptual` (LPIPS). Rates are always ``len(file) * 8 / (H * W)`` on the complete file
 the codec writes, headers included.
 
 Routes (all in-process Python bindings except HEVC, which has none here):
@@ -119,7 +119,7 @@ def measure(rgb: np.ndarray, rgb_hat: np.ndarray, with_lpips: bool = True) -> Qu
     ms_ssim = metrics.ms_ssim(x, x_hat)
     lpips_value = math.nan
     if with_lpips:
-        from eval.perceptual import lpips  # torch-heavy model, built on first use
+        from neuralcodec.perceptual import lpips  # torch-heavy model, built on first use
 
         lpips_value = lpips(x, x_hat)
     return Quality(metrics.psnr(x, x_hat), ms_ssim, metrics.ms_ssim_db(ms_ssim), lpips_value)
@@ -174,7 +174,7 @@ class Codec(ABC):
         return self.label
 
     # --- the template --------------------------------------------------------------------------
-    def _encode_decode(self, rgb: np.ndarray, quality: float) -> Coded:
+    def encode_decode(self, rgb: np.ndarray, quality: float) -> Coded:
         """Encode then decode, timing each step with a wall clock."""
         start = time.perf_counter()
         data = self._encode(rgb, quality)
@@ -188,7 +188,7 @@ class Codec(ABC):
     def run(self, path: str | Path, quality: float) -> Record:
         """Code the image at ``path`` at ``quality`` and measure rate, distortion and time."""
         rgb = load_rgb(path)
-        coded = self._encode_decode(rgb, quality)
+        coded = self.encode_decode(rgb, quality)
         return self.record(Path(path).name, rgb, quality, coded)
 
     def record(self, image: str, rgb: np.ndarray, quality: float, coded: Coded) -> Record:
@@ -222,7 +222,7 @@ class Codec(ABC):
             low, high = high, low
 
         def code(q: float) -> Coded:
-            return self._encode_decode(rgb, round(q) if self.integer_quality else q)
+            return self.encode_decode(rgb, round(q) if self.integer_quality else q)
 
         best_q, best = low, code(low)
         if len(best.data) * 8 / num_pixels > bpp:
@@ -584,14 +584,25 @@ class Neuralcodec(Codec):
             shipped weights are loaded on first use.
     """
 
-    qualities = (1, 2, 3, 4, 5, 6, 7, 8)
-    quality_bounds = (1.0, 8.0)
     integer_quality = False
 
     def __init__(self, codec: str = "hyperprior", api_codec: Any = None, with_lpips: bool = True) -> None:
         super().__init__(with_lpips)
         self._codec_name = codec
         self._api_codec = api_codec
+
+    @property
+    def quality_bounds(self) -> tuple[float, float]:  # type: ignore[override]
+        from neuralcodec import registry
+
+        return registry.get(self._codec_name).quality_range
+
+    @property
+    def qualities(self) -> tuple[float, ...]:  # type: ignore[override]
+        """Every integer quality; half steps too for a codec with few levels (the GAN's 3)."""
+        low, high = self.quality_bounds
+        step = 0.5 if high - low < 4 else 1.0
+        return tuple(low + step * i for i in range(int((high - low) / step) + 1))
 
     @property
     def name(self) -> str:  # type: ignore[override]

@@ -42,6 +42,7 @@ def plot_rd(
     ylabel: str,
     title: str,
     out_base: Path,
+    max_bpp: float = _MAX_BPP,
 ) -> list[Path]:
     """Draw one metric against bpp; write ``out_base`` + ``.png`` and ``.svg``.
 
@@ -52,6 +53,7 @@ def plot_rd(
         ylabel: Y axis label.
         title: Figure title.
         out_base: Output path without suffix.
+        max_bpp: Right end of the rate axis (less when the data ends before it).
 
     Returns:
         The files written (none when no curve has ``key``).
@@ -63,7 +65,7 @@ def plot_rd(
     if not measured and not published:
         return []
     all_bpp = [b for bpp, _ in measured.values() for b in bpp] or [b for bpp, _ in published.values() for b in bpp]
-    x_max = min(_MAX_BPP, max(all_bpp) * 1.05)
+    x_max = min(max_bpp, max(all_bpp) * 1.05)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=120)
     colours = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # grey is for anchors
     for i, (label, (bpp, values)) in enumerate(measured.items()):

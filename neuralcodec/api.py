@@ -179,7 +179,8 @@ class Codec:
         Args:
             image: A PIL image, a uint8 array (H, W[, C]) or a path. Any size and mode;
                 alpha is kept losslessly and the mode is restored on decode.
-            quality: In [1, 8], fractional allowed; coded with a 1/256 step.
+            quality: In the codec's range (``spec.quality_range``: [1, 8] for ``hyperprior``,
+                [1, 3] for ``gan``), fractional allowed; coded with a 1/256 step.
             tile_size: Side in pixels of the tiles that bound memory (a power of two from 64);
                 default :data:`DEFAULT_TILE_SIZE`, larger for images that need it. Smaller tiles
                 use less memory at the cost of a few bytes per tile.
@@ -188,12 +189,12 @@ class Codec:
             The ``.ncc`` file contents.
 
         Raises:
-            QualityError: Quality outside [1, 8].
+            QualityError: Quality outside the codec's range.
             UnsupportedImageError: Unreadable, empty, too large, or float images.
             TileSizeError: ``tile_size`` is not a power of two, or makes too many tiles.
         """
         split = pixels.split_image(pixels.open_image(image, self.max_pixels))
-        return self._encode_split(split, coded_quality(quality), tile_size)
+        return self._encode_split(split, coded_quality(quality, self.spec.name), tile_size)
 
     def encode_to_bpp(
         self, image: ImageInput, bpp: float, tile_size: int | None = None
@@ -210,7 +211,7 @@ class Codec:
             raise QualityError(f"target bpp must be positive, got {bpp}")
         split = pixels.split_image(pixels.open_image(image, self.max_pixels))
         num_pixels = split.rgb.shape[0] * split.rgb.shape[1]
-        low, high = registry.QUALITY_MIN, registry.QUALITY_MAX
+        low, high = self.spec.quality_range
         best = self._encode_split(split, low, tile_size)
         if len(best) * 8 / num_pixels > bpp:
             raise QualityError(
@@ -220,7 +221,7 @@ class Codec:
         if len(top) * 8 / num_pixels <= bpp:
             return top
         for _ in range(_BISECTION_STEPS):
-            mid = coded_quality((low + high) / 2)
+            mid = coded_quality((low + high) / 2, self.spec.name)
             data = self._encode_split(split, mid, tile_size)
             if len(data) * 8 / num_pixels <= bpp:
                 low, best = mid, data
@@ -270,7 +271,8 @@ class Codec:
                 f"file was made with weights {header.weights_id:08x}, loaded weights are "
                 f"{self.weights_id:08x}; decode it with the weights that encoded it"
             )
-        if not registry.QUALITY_MIN <= header.quality <= registry.QUALITY_MAX:
+        low, high = self.spec.quality_range
+        if not low <= header.quality <= high:
             raise BitstreamError(f"quality {header.quality} in the header is out of range")
         self._check_size(header.height, header.width)
         num_model = len(streams) - header.num_extra_streams
@@ -374,13 +376,14 @@ class Latents(NamedTuple):
         return self.y_hat * self.inverse_gain
 
 
-def coded_quality(quality: float) -> float:
-    """Validate ``quality`` and round it to the container's 1/256 grid: the quality a file stores.
+def coded_quality(quality: float, codec: str = registry.DEFAULT_CODEC) -> float:
+    """Validate ``quality`` for ``codec`` and round it to the container's 1/256 grid: the quality a file stores.
 
     Raises:
-        QualityError: Not a number in the codec range.
+        QualityError: Not a number in the codec's range.
+        KeyError: Unknown codec.
     """
-    q = registry.check_quality(quality)
+    q = registry.get(codec).check_quality(quality)
     return round(q * container.QUALITY_SCALE) / container.QUALITY_SCALE
 
 
@@ -416,7 +419,8 @@ def encode(image: ImageInput, quality: float = 3.0, codec: str = registry.DEFAUL
 
     Args:
         image: A PIL image, a uint8 array or a path.
-        quality: In [1, 8]; fractional values allowed.
+        quality: In the codec's range ([1, 8] for ``hyperprior``, [1, 3] for ``gan``);
+            fractional values allowed.
         codec: Registered codec name.
 
     Returns:

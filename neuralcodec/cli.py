@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     compress = commands.add_parser("compress", help="images -> .ncc files")
     compress.add_argument("images", nargs="+", type=Path)
     rate = compress.add_mutually_exclusive_group()
-    rate.add_argument("-q", "--quality", type=float, default=3.0, help="1..8, fractional ok (3)")
+    rate.add_argument("-q", "--quality", type=float, default=3.0, help="codec's range: 1..8 hyperprior, 1..3 gan; fractional ok (3)")
     rate.add_argument("--bpp", type=float, help="target bits per pixel (bisection on quality)")
     compress.add_argument("--codec", default=None, help="codec name (see `models`)")
     compress.add_argument("--encoder", default=None,
@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     dataset = commands.add_parser("compress-dataset", help="a dataset tree -> .ncc files + manifest")
     dataset.add_argument("source", type=Path, help="image folder, class folders, CamVid or Cityscapes tree")
     dataset.add_argument("output", type=Path, help="output folder (re-run to resume)")
-    dataset.add_argument("-q", "--quality", type=float, default=3.0, help="1..8, fractional ok (3)")
+    dataset.add_argument("-q", "--quality", type=float, default=3.0, help="codec's range: 1..8 hyperprior, 1..3 gan; fractional ok (3)")
     dataset.add_argument("--codec", default=None, help="codec name (see `models`)")
     dataset.add_argument("--layout", default="auto", help="auto|folder|classes|camvid|cityscapes")
     dataset.add_argument("--split", nargs="+", default=None, help="only these splits")
@@ -159,7 +159,10 @@ def _compress(args: argparse.Namespace) -> int:
     # owns this process), since open_image checks max_pixels on the header before decoding.
     if Image.MAX_IMAGE_PIXELS is not None and args.max_pixels > Image.MAX_IMAGE_PIXELS:
         Image.MAX_IMAGE_PIXELS = args.max_pixels
-    codec = api.Codec(args.codec or api.DEFAULT_CODEC, args.device, args.max_pixels, args.encoder)
+    name = args.codec or api.DEFAULT_CODEC
+    if args.bpp is None:
+        api.coded_quality(args.quality, name)  # a bad quality fails before the weights load
+    codec = api.Codec(name, args.device, args.max_pixels, args.encoder)
     many = len(args.images) > 1
     for source in _progress(args.images, "compress"):
         target = _output_path(source, args.output, _SUFFIX, many)

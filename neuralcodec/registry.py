@@ -9,37 +9,50 @@ import math
 from dataclasses import asdict, dataclass
 
 from neuralcodec.errors import QualityError
-from neuralcodec.models import CodecModel, HyperpriorConfig, MeanScaleHyperprior
+from neuralcodec.models import (
+    CodecModel,
+    GenerativeConfig,
+    GenerativeHyperprior,
+    HyperpriorConfig,
+    MeanScaleHyperprior,
+)
 from neuralcodec.models.encoders import EncoderConfig
 
 __all__ = [
     "MSE_LAMBDAS",
-    "QUALITY_MIN",
-    "QUALITY_MAX",
+    "GAN_LAMBDAS",
     "ARCHITECTURES",
     "CodecSpec",
     "CODECS",
     "DEFAULT_CODEC",
     "get",
     "get_by_id",
-    "lambda_for_quality",
-    "check_quality",
     "ENCODER_ARCHITECTURES",
     "EncoderSpec",
     "ENCODERS",
     "get_encoder",
 ]
 
-#: λ of the integer qualities 1..8: CompressAI's MSE models, so the scales match.
+#: λ of the hyperprior's integer qualities 1..8: CompressAI's MSE models, so the scales match.
 MSE_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.18)
-QUALITY_MIN = 1.0
-QUALITY_MAX = float(len(MSE_LAMBDAS))
+#: MSE-equivalent λ of the GAN codec's qualities 1..3, below the hyperprior's quality 1. They
+#: only place its initial gains (train/gan_init.py); its training targets bits per pixel.
+GAN_LAMBDAS = (0.0002, 0.0006, 0.0012)
 
 #: Architectures by name, with their sizes.
 ARCHITECTURES: dict[str, HyperpriorConfig] = {
     "mean-scale-tiny": HyperpriorConfig(N=8, M=12),  # unit tests only
     "mean-scale": HyperpriorConfig(N=128, M=192),  # Minnen 2018 low-rate size
     "mean-scale-large": HyperpriorConfig(N=192, M=320),  # Minnen 2018 high-rate size
+    "generative-tiny": GenerativeConfig(  # unit tests only
+        N=8, M=12, num_qualities=3, channels=16, residual_blocks=1, widths=(8, 8, 8, 8)
+    ),
+    "generative": GenerativeConfig(N=128, M=192, num_qualities=3),
+}
+#: The model class of each configuration type.
+_MODEL_CLASSES: dict[type[HyperpriorConfig], type[MeanScaleHyperprior]] = {
+    HyperpriorConfig: MeanScaleHyperprior,
+    GenerativeConfig: GenerativeHyperprior,
 }
 
 
@@ -51,6 +64,7 @@ class CodecSpec:
         name: Name used by the CLI and API (kebab-case).
         codec_id: Stable id stored in every file.
         architecture: Key of :data:`ARCHITECTURES`.
+        lambdas: λ of each integer quality; their count is the quality range ``[1, len]``.
         weights_file: File name under ``weights/``, or None when none is shipped.
         sha256: Hex sha256 of the weights file.
         description: One line for ``neuralcodec models``.
@@ -59,9 +73,41 @@ class CodecSpec:
     name: str
     codec_id: int
     architecture: str
+    lambdas: tuple[float, ...]
     weights_file: str | None
     sha256: str | None
     description: str
+
+    @property
+    def quality_range(self) -> tuple[float, float]:
+        """Lowest and highest quality, both inclusive."""
+        return 1.0, float(len(self.lambdas))
+
+    def check_quality(self, quality: float) -> float:
+        """Validate a quality for this codec and return it as float.
+
+        Raises:
+            QualityError: Not a finite number in :attr:`quality_range`.
+        """
+        low, high = self.quality_range
+        try:
+            q = float(quality)
+        except (TypeError, ValueError):
+            raise QualityError(f"quality must be a number, got {quality!r}") from None
+        if not low <= q <= high:  # also rejects NaN
+            raise QualityError(
+                f"{self.name} quality must be in [{low:g}, {high:g}], got {quality}"
+            )
+        return q
+
+    def lambda_for_quality(self, quality: float) -> float:
+        """λ for a (fractional) quality, interpolated log-linearly between the integer levels."""
+        q = self.check_quality(quality)
+        low = min(int(q), len(self.lambdas) - 1)
+        t = q - low
+        return math.exp(
+            (1 - t) * math.log(self.lambdas[low - 1]) + t * math.log(self.lambdas[low])
+        )
 
     @property
     def config(self) -> HyperpriorConfig:
@@ -69,13 +115,13 @@ class CodecSpec:
         return ARCHITECTURES[self.architecture]
 
     @property
-    def config_dict(self) -> dict[str, int]:
+    def config_dict(self) -> dict[str, object]:
         """The configuration as plain data (stored in the weights' metadata)."""
         return asdict(self.config)
 
     def build(self) -> CodecModel:
         """A randomly initialised model of this codec's architecture."""
-        return MeanScaleHyperprior(self.config, MSE_LAMBDAS)
+        return _MODEL_CLASSES[type(self.config)](self.config, self.lambdas)
 
 
 CODECS: tuple[CodecSpec, ...] = (
@@ -83,6 +129,7 @@ CODECS: tuple[CodecSpec, ...] = (
         name="test-tiny",
         codec_id=0,
         architecture="mean-scale-tiny",
+        lambdas=MSE_LAMBDAS,
         weights_file=None,
         sha256=None,
         description="tiny random-init model for unit tests; no weights",
@@ -91,9 +138,28 @@ CODECS: tuple[CodecSpec, ...] = (
         name="hyperprior",
         codec_id=1,
         architecture="mean-scale",
+        lambdas=MSE_LAMBDAS,
         weights_file="hyperprior-583ecc69.safetensors",
         sha256="583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
         description="variable-rate mean-scale hyperprior, MSE-optimised, q in [1, 8]",
+    ),
+    CodecSpec(
+        name="gan",
+        codec_id=2,
+        architecture="generative",
+        lambdas=GAN_LAMBDAS,
+        weights_file=None,
+        sha256=None,
+        description="generative (GAN) decoder for extreme rates, about 0.03-0.15 bpp, q in [1, 3]",
+    ),
+    CodecSpec(
+        name="test-tiny-gan",
+        codec_id=3,
+        architecture="generative-tiny",
+        lambdas=GAN_LAMBDAS,
+        weights_file=None,
+        sha256=None,
+        description="tiny random-init generative codec for unit tests; no weights",
     ),
 )
 DEFAULT_CODEC = "hyperprior"
@@ -121,29 +187,6 @@ def get_by_id(codec_id: int) -> CodecSpec:
     if spec is None:
         raise KeyError(f"unknown codec id {codec_id}")
     return spec
-
-
-def check_quality(quality: float) -> float:
-    """Validate a quality and return it as float.
-
-    Raises:
-        QualityError: Not a finite number in [QUALITY_MIN, QUALITY_MAX].
-    """
-    try:
-        q = float(quality)
-    except (TypeError, ValueError):
-        raise QualityError(f"quality must be a number, got {quality!r}") from None
-    if not QUALITY_MIN <= q <= QUALITY_MAX:  # also rejects NaN
-        raise QualityError(f"quality must be in [{QUALITY_MIN:g}, {QUALITY_MAX:g}], got {quality}")
-    return q
-
-
-def lambda_for_quality(quality: float) -> float:
-    """λ for a (fractional) quality, interpolated log-linearly between the integer levels."""
-    q = check_quality(quality)
-    low = min(int(q), len(MSE_LAMBDAS) - 1)
-    t = q - low
-    return math.exp((1 - t) * math.log(MSE_LAMBDAS[low - 1]) + t * math.log(MSE_LAMBDAS[low]))
 
 
 # Encoder variants: replacements for a codec's analysis transform g_a (x -> y, before the gain).

@@ -25,6 +25,7 @@ from neuralcodec.registry import CodecSpec
 EXPECTED = Path(__file__).resolve().parent / "expected"
 DATA = Path(__file__).resolve().parent / "data"
 TINY = "test-tiny"
+TINY_GAN = "test-tiny-gan"
 TINY_WEIGHTS_ID = 0x01020304
 TINY_SIZE = (67, 45)  # (width, height): odd, not multiples of 64
 
@@ -64,15 +65,15 @@ def make_tiny_image(width: int = TINY_SIZE[0], height: int = TINY_SIZE[1], seed:
     return Image.fromarray(rgb.clip(0, 255).round().astype(np.uint8), "RGB")
 
 
-def make_tiny_model(seed: int = 0) -> MeanScaleHyperprior:
-    """``test-tiny`` with random init, CDFs built, in eval mode.
+def make_tiny_model(seed: int = 0, name: str = TINY) -> MeanScaleHyperprior:
+    """``test-tiny`` (or another tiny codec, ``name``) with random init, CDFs built, in eval mode.
 
     A random g_a outputs latents of about 0.1, which all quantize to zero; the quality gains
     are raised 64x and h_a's output 8x so that y and z carry real symbols at every quality
     (the entropy coder, the exact h_s and the rate all get exercised).
     """
     torch.manual_seed(seed)
-    model = registry.get(TINY).build()
+    model = registry.get(name).build()
     assert isinstance(model, MeanScaleHyperprior)
     with torch.no_grad():
         model.log_gain += math.log(64.0)
@@ -116,3 +117,14 @@ def export_weights(
     path = folder / f"{spec.name}-{digest[:8]}.safetensors"
     tmp.replace(path)
     return path, digest
+
+
+def write_photos(folder: Path, count: int, size: int = 200, seed: int = 0) -> None:
+    """Write ``count`` synthetic photos (gradients and noise, ``size`` px square) as PNG."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    for i in range(count):
+        base = np.stack([xx * 255, yy * 255, (xx + yy) * 127], axis=-1) * rng.uniform(0.3, 1.0)
+        image = (base + rng.normal(0, 15, base.shape)).clip(0, 255).astype(np.uint8)
+        Image.fromarray(image).save(folder / f"photo{i}.png")

@@ -10,10 +10,10 @@ import pytest
 import neuralcodec
 from neuralcodec import registry
 from neuralcodec.errors import QualityError
-from neuralcodec.models import MeanScaleHyperprior
+from neuralcodec.models import GenerativeHyperprior, MeanScaleHyperprior
 
 #: Every id ever given out. Files store these: an id is never renumbered, reused or removed.
-GOLDEN_IDS = [("test-tiny", 0), ("hyperprior", 1)]
+GOLDEN_IDS = [("test-tiny", 0), ("hyperprior", 1), ("gan", 2), ("test-tiny-gan", 3)]
 
 
 def test_codec_ids_are_stable() -> None:
@@ -44,7 +44,8 @@ def test_specs_are_consistent() -> None:
     assert registry.get(registry.DEFAULT_CODEC)
     for spec in registry.CODECS:
         assert spec.architecture in registry.ARCHITECTURES
-        assert spec.config.num_qualities == len(registry.MSE_LAMBDAS)
+        assert spec.config.num_qualities == len(spec.lambdas)
+        assert list(spec.lambdas) == sorted(spec.lambdas)
         assert spec.description and "\n" not in spec.description
         assert (spec.weights_file is None) == (spec.sha256 is None)
         if spec.weights_file is not None:
@@ -56,9 +57,13 @@ def test_public_list_codecs() -> None:
     assert neuralcodec.list_codecs() == [spec.name for spec in registry.CODECS]
 
 
-@pytest.mark.parametrize("quality", [1, 1.0, 3.5, 8, "4", 2 + 1 / 256, registry.QUALITY_MAX])
+HYPERPRIOR = registry.get("hyperprior")
+GAN = registry.get("gan")
+
+
+@pytest.mark.parametrize("quality", [1, 1.0, 3.5, 8, "4", 2 + 1 / 256])
 def test_check_quality_accepts(quality: object) -> None:
-    q = registry.check_quality(quality)  # type: ignore[arg-type]
+    q = HYPERPRIOR.check_quality(quality)  # type: ignore[arg-type]
     assert isinstance(q, float) and q == float(quality)  # type: ignore[arg-type]
 
 
@@ -67,26 +72,30 @@ def test_check_quality_accepts(quality: object) -> None:
 )
 def test_check_quality_rejects(quality: object) -> None:
     with pytest.raises(QualityError):
-        registry.check_quality(quality)  # type: ignore[arg-type]
+        HYPERPRIOR.check_quality(quality)  # type: ignore[arg-type]
 
 
-def test_quality_range_matches_the_lambdas() -> None:
-    assert registry.QUALITY_MIN == 1.0
-    assert registry.QUALITY_MAX == len(registry.MSE_LAMBDAS) == 8
-    assert list(registry.MSE_LAMBDAS) == sorted(registry.MSE_LAMBDAS)
+def test_each_codec_has_its_own_quality_range() -> None:
+    assert HYPERPRIOR.quality_range == (1.0, 8.0) and len(HYPERPRIOR.lambdas) == 8
+    assert GAN.quality_range == (1.0, 3.0)
+    assert GAN.check_quality(3) == 3.0
+    with pytest.raises(QualityError, match=r"gan quality must be in \[1, 3\]"):
+        GAN.check_quality(3.5)
+    # The GAN codec starts below the hyperprior's lowest rate.
+    assert max(GAN.lambdas) < min(HYPERPRIOR.lambdas)
 
 
 def test_lambda_for_quality() -> None:
     for level, lmbda in enumerate(registry.MSE_LAMBDAS, start=1):
-        assert registry.lambda_for_quality(level) == pytest.approx(lmbda, rel=1e-12)
+        assert HYPERPRIOR.lambda_for_quality(level) == pytest.approx(lmbda, rel=1e-12)
     # Log-linear in between: the geometric mean at a half step.
-    mid = registry.lambda_for_quality(3.5)
+    mid = HYPERPRIOR.lambda_for_quality(3.5)
     assert mid == pytest.approx(math.sqrt(registry.MSE_LAMBDAS[2] * registry.MSE_LAMBDAS[3]), rel=1e-12)
     grid = [1 + i / 16 for i in range(7 * 16 + 1)]
-    values = [registry.lambda_for_quality(q) for q in grid]
+    values = [HYPERPRIOR.lambda_for_quality(q) for q in grid]
     assert all(a < b for a, b in zip(values, values[1:]))
     with pytest.raises(QualityError):
-        registry.lambda_for_quality(8.5)
+        HYPERPRIOR.lambda_for_quality(8.5)
 
 
 def test_build_gives_the_registered_architecture() -> None:
@@ -95,3 +104,9 @@ def test_build_gives_the_registered_architecture() -> None:
     assert isinstance(model, MeanScaleHyperprior)
     assert model.config == config
     assert model.log_gain.shape == (config.num_qualities, config.M)
+
+
+def test_build_dispatches_on_the_configuration() -> None:
+    model = registry.get("test-tiny-gan").build()
+    assert isinstance(model, GenerativeHyperprior)
+    assert model.log_gain.shape == (3, registry.ARCHITECTURES["generative-tiny"].M)

@@ -24,11 +24,10 @@ from torch import Tensor
 
 from neuralcodec import registry
 from neuralcodec.weights import WEIGHTS_FORMAT, sha256_file, weights_dir
+from train.checkpoints import restore_model
 from train.data import data_root, list_images
 
 __all__ = ["export", "git_sha", "save_hashed", "main"]
-
-_PREFIX = "model."
 
 
 def git_sha() -> str:
@@ -42,13 +41,15 @@ def git_sha() -> str:
     return out.stdout.strip()
 
 
-def _training_record(checkpoint: dict, codec: str, hardware: str, wall_time_s: float | None) -> dict:
+def _training_record(
+    checkpoint: dict, spec: registry.CodecSpec, hardware: str, wall_time_s: float | None
+) -> dict:
     data = checkpoint.get("datamodule_hyper_parameters", {})
     model = checkpoint.get("hyper_parameters", {})
     root = Path(data["root"]) if data.get("root") else data_root()
     train_dirs = list(data.get("train_dirs", ()))
     return {
-        "codec": codec,
+        "codec": spec.name,
         "steps": int(checkpoint["global_step"]),
         "batch_size": data.get("batch_size"),
         "patch_size": data.get("patch_size"),
@@ -56,10 +57,11 @@ def _training_record(checkpoint: dict, codec: str, hardware: str, wall_time_s: f
         "num_train_images": sum(len(list_images(root / d)) for d in train_dirs),
         "lr": model.get("lr"),
         "lr_drop_step": model.get("lr_drop_step"),
-        "lambda_range": [min(registry.MSE_LAMBDAS), max(registry.MSE_LAMBDAS)],
+        "lambda_range": [min(spec.lambdas), max(spec.lambdas)],
         "hardware": hardware,
         "wall_time_s": wall_time_s,
         "init_weights": model.get("init_weights"),
+        "module": {k: v for k, v in model.items() if isinstance(v, (str, int, float, list, tuple))},
     }
 
 
@@ -100,11 +102,8 @@ def export(
     """Write ``<codec>-<sha8>.safetensors`` (+ ``.json`` training record) to ``out_dir``; return its path."""
     spec = registry.get(codec)
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-    state = {
-        k[len(_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(_PREFIX)
-    }
     model = spec.build()
-    model.load_state_dict(state, strict=True)
+    restore_model(model, checkpoint)
     with torch.no_grad():  # quantiles refit by bisection on the learned CDF, then CDFs baked
         model.update(force=True, update_quantiles=True)
     metadata = {
@@ -118,7 +117,7 @@ def export(
     final, digest = save_hashed(
         model.state_dict(), metadata, out_dir, lambda digest: f"{spec.name}-{digest[:8]}.safetensors"
     )
-    record = _training_record(checkpoint, spec.name, hardware, wall_time_s)
+    record = _training_record(checkpoint, spec, hardware, wall_time_s)
     record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"])
     final.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {final}\nregistry: weights_file={final.name!r}, sha256={digest!r}")

@@ -7,18 +7,20 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor
 
-from neuralcodec import metrics, pixels, registry
-from neuralcodec.api import DEFAULT_TILE_SIZE
+from neuralcodec import pixels, registry
 from neuralcodec.models import CodecModel
+from train.checkpoints import restore_model
+from train.losses import bits_per_pixel
+from train.validation import coded_metrics
 
 __all__ = ["RateDistortionModule"]
 
 
 class RateDistortionModule(pl.LightningModule):
-    """Trains every quality at once: each sample draws its own quality uniformly in [1, 8].
+    """Trains every quality at once: each sample draws its own quality uniformly in the codec's range.
 
     Loss per sample: ``λ(q) · 255² · MSE + bpp``, with λ(q) the registry's log-linear
-    interpolation of CompressAI's MSE lambdas (``registry.MSE_LAMBDAS``). Two optimizers (network, entropy-bottleneck
+    interpolation of the codec's lambdas (CompressAI's MSE lambdas, ``registry.MSE_LAMBDAS``). Two optimizers (network, entropy-bottleneck
     quantiles), gradient clipping, and an LR drop at ``lr_drop_step``. Validation entropy-codes
     real bitstreams at ``val_qualities`` and logs their bpp and PSNR.
 
@@ -46,23 +48,21 @@ class RateDistortionModule(pl.LightningModule):
         super().__init__()
         self.save_hyperparameters()
         self.automatic_optimization = False
-        self.model: CodecModel = registry.get(codec).build()
+        self.spec = registry.get(codec)
+        self.model: CodecModel = self.spec.build()
         if init_weights:
             self.model.load_state_dict(load_file(init_weights), strict=True)
 
-    @staticmethod
-    def _lambdas(quality: Tensor) -> Tensor:
+    def _lambdas(self, quality: Tensor) -> Tensor:
         """λ of each sample's quality, from the registry's quality scale."""
-        values = [registry.lambda_for_quality(q) for q in quality.tolist()]
+        values = [self.spec.lambda_for_quality(q) for q in quality.tolist()]
         return torch.tensor(values, dtype=quality.dtype, device=quality.device)
 
     def _step(self, x: Tensor, stage: str) -> Tensor:
         n, _, h, w = x.shape
-        quality = torch.empty(n, device=x.device).uniform_(registry.QUALITY_MIN, registry.QUALITY_MAX)
+        quality = torch.empty(n, device=x.device).uniform_(*self.spec.quality_range)
         out = self.model(x, quality)
-        bpp = sum(
-            torch.log2(lk).flatten(1).sum(1) for lk in out.likelihoods.values()
-        ) / (-h * w)  # (N,)
+        bpp = bits_per_pixel(out.likelihoods, h * w)  # (N,)
         mse = (out.x_hat - x).square().flatten(1).mean(1)  # (N,)
         loss = (self._lambdas(quality) * 255**2 * mse + bpp).mean()
         self.log_dict(
@@ -94,31 +94,16 @@ class RateDistortionModule(pl.LightningModule):
         self.log("train/aux_loss", aux_loss)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        # Checkpoints carry the CDF tables built at validation, which a fresh model holds as
-        # empty buffers; compressai's load_state_dict resizes them before Lightning loads.
-        prefix = "model."
-        state = {k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)}
-        self.model.load_state_dict(state, strict=True)
+        restore_model(self.model, checkpoint)
 
     def on_validation_epoch_start(self) -> None:
         self.model.update(force=True)
 
     def validation_step(self, batch: Tensor, batch_idx: int) -> None:
-        _, _, h, w = batch.shape
         x = pixels.pad_to_multiple(batch, self.model.downsampling_factor)
         self._step(x, "val")
-        for q in self.hparams.val_qualities:
-            compressed = self.model.compress(x, q, DEFAULT_TILE_SIZE)
-            x_hat = self.model.decompress(compressed.streams, compressed.latent_hw, q, DEFAULT_TILE_SIZE)
-            x_hat = pixels.to_uint8(pixels.crop(x_hat, h, w)).float() / 255
-            num_bytes = sum(len(s) for s in compressed.streams)
-            self.log_dict(
-                {
-                    f"val/bpp_q{q:g}": metrics.bpp(num_bytes, h, w),
-                    f"val/psnr_q{q:g}": metrics.psnr(batch, x_hat),
-                },
-                batch_size=1,
-            )
+        coded = coded_metrics(self.model, batch, self.hparams.val_qualities)
+        self.log_dict({f"val/{k}": v for k, v in coded.items()}, batch_size=1)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         net = [p for n, p in self.model.named_parameters() if not n.endswith(".quantiles")]

@@ -275,7 +275,8 @@ def _encode_module(pl: Any) -> Any:
                 manifest.write_atomic(path, data)
             record = _record(item, data)
             if (record.codec, record.weights_id, record.quality) != (
-                self.codec.spec.name, f"{self.codec.weights_id:08x}", api.coded_quality(self.quality)
+                self.codec.spec.name, f"{self.codec.weights_id:08x}",
+                api.coded_quality(self.quality, self.codec.spec.name),
             ):
                 raise DatasetError(f"{path} was made with {record.codec} {record.weights_id} "
                                    f"q={record.quality:g}: use another output folder")
@@ -361,7 +362,8 @@ def compress_dataset(
         import pytorch_lightning as pl
     except ImportError:
         raise DatasetError("compress-dataset needs Lightning: pip install neuralcodec[train]") from None
-    coded_quality = api.coded_quality(quality)  # QualityError before any work
+    codec_name = codec.spec.name if isinstance(codec, api.Codec) else codec
+    coded_quality = api.coded_quality(quality, codec_name)  # QualityError before any work
     tree = scan(source, layout, splits, limit)
     loaded = codec if isinstance(codec, api.Codec) else api.Codec(codec)
     out = Path(output).resolve()

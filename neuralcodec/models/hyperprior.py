@@ -31,7 +31,6 @@ _ENTROPY_CODER = "ans"
 _G_A_MARGIN = 64  # pixels (g_a reaches 30 px); a multiple of 16 keeps the stride phase
 _H_A_MARGIN = 8  # latents of y (h_a reaches 7); a multiple of 4
 _H_S_MARGIN = 4  # latents of z (h_s reaches 3)
-_G_S_MARGIN = 4  # latents of y (g_s reaches 2)
 
 
 def _bounded(stream: bytes, num_symbols: int) -> bytes:
@@ -103,7 +102,7 @@ class MeanScaleHyperprior(CodecModel):
         self.config = config
         N, M = config.N, config.M
         self.g_a = analysis(N, M)
-        self.g_s = synthesis(N, M)
+        self.g_s = self._synthesis(config)
         self.h_a = hyper_analysis(N, M)
         self.h_s = hyper_synthesis(N, M)
         self.entropy_bottleneck = EntropyBottleneck(N, entropy_coder=_ENTROPY_CODER)
@@ -112,9 +111,19 @@ class MeanScaleHyperprior(CodecModel):
         self.log_gain = nn.Parameter(log_gain[:, None].repeat(1, M))  # (Q, M)
         self.log_inv_gain = nn.Parameter(-log_gain[:, None].repeat(1, M))  # (Q, M)
 
+    @staticmethod
+    def _synthesis(config: HyperpriorConfig) -> nn.Module:
+        """The synthesis transform g_s: (B, M, H/16, W/16) -> (B, 3, H, W)."""
+        return synthesis(config.N, config.M)
+
     @property
     def downsampling_factor(self) -> int:
         return 64
+
+    @property
+    def synthesis_margin(self) -> int:
+        """Context (latents of y) around a tile for g_s: over its receptive-field radius, 2."""
+        return 4
 
     def num_streams(self, latent_hw: tuple[int, int], tile_size: int) -> int:
         """One stream for z, then one per tile of y."""
@@ -160,8 +169,8 @@ class MeanScaleHyperprior(CodecModel):
         z_hat, z_likelihoods = self.entropy_bottleneck(z)
         scales_hat, means_hat = self.h_s(z_hat).chunk(2, 1)
         y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
-        x_hat = self.g_s(y_hat * self._gain(self.log_inv_gain, quality))
-        return RDOutput(x_hat, {"y": y_likelihoods, "z": z_likelihoods})
+        y_hat = y_hat * self._gain(self.log_inv_gain, quality)
+        return RDOutput(self.g_s(y_hat), {"y": y_likelihoods, "z": z_likelihoods}, y_hat)
 
     def exact_h_s(self, z_hat: Tensor) -> tuple[Tensor, Tensor]:
         """Scales and means from the integer-exact hyper-decoder, (1, M, h, w) each."""
@@ -226,6 +235,6 @@ class MeanScaleHyperprior(CodecModel):
         y_hat = self.decompress_latents(streams, latent_hw, tile_size).y_hat
         y_hat = y_hat * self.inverse_gain(quality)
         x_hat: Tensor = tiled_map(
-            self.g_s, y_hat, Fraction(16), self._latent_tile(tile_size), _G_S_MARGIN
+            self.g_s, y_hat, Fraction(16), self._latent_tile(tile_size), self.synthesis_margin
         )
         return x_hat

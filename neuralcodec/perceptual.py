@@ -18,6 +18,7 @@ import io
 import pickle
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -66,7 +67,7 @@ def alexnet_checkpoint() -> Path:
     return path
 
 
-def load_alexnet_arrays(path: Path) -> dict[str, dict[str, np.ndarray]]:
+def load_alexnet_arrays(path: Path) -> dict[str, dict[str, np.ndarray[Any, Any]]]:
     """The conv kernels and biases of the checkpoint: ``{"Conv_0": {"kernel", "bias"}, ...}``.
 
     Raises:
@@ -104,8 +105,10 @@ def lpips_alex() -> nn.Module:
             if tuple(kernel.shape) != tuple(conv.weight.shape):  # HWIO -> OIHW
                 raise LpipsUnavailableError(f"{key}: shape {tuple(kernel.shape)} != {tuple(conv.weight.shape)}")
             conv.weight.copy_(kernel)
+            assert conv.bias is not None  # AlexNet's convolutions all have biases
             conv.bias.copy_(torch.from_numpy(arrays[key]["bias"]))
-    return model.eval().requires_grad_(False)
+    network: nn.Module = model.eval().requires_grad_(False)
+    return network
 
 
 @torch.inference_mode()
