@@ -3,7 +3,8 @@
 ``python -m eval.model_card`` reads, for every codec in the registry with shipped weights:
 its training record ``weights/<stem>.json`` (written by ``train/export.py``) and its
 Kodak results ``eval/reports/kodak/neuralcodec-<codec>.json`` (written by ``python -m eval.rd``),
-and computes BD-rates against the published anchors. It never measures anything itself.
+and computes BD-rates against the published anchors (MSE codecs) or quotes the matched-rate
+LPIPS table of ``python -m eval.gan`` (the GAN codec). It never measures anything itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from eval.bdrate import bd_rate
 from eval.results import load_anchor
 from neuralcodec import registry
 from neuralcodec.heads import HEADS
+from neuralcodec.models import GenerativeConfig
 from neuralcodec.weights import weights_dir
 
 __all__ = ["ANCHORS", "card", "main"]
@@ -24,6 +26,7 @@ __all__ = ["ANCHORS", "card", "main"]
 #: The minimum the project aims for, in percent BD-rate vs bmshj2018-hyperprior.
 TARGET_BD_RATE = 5.0
 KODAK_RESULTS = Path(__file__).resolve().parent / "reports" / "kodak" / "results"
+GAN_REPORT = Path(__file__).resolve().parent / "reports" / "gan"
 #: Anchor file stem -> label, all PSNR-RGB curves on Kodak from CompressAI's results.
 ANCHORS = {
     "bpg_444_x265_ycbcr": "BPG 4:4:4 (x265)",
@@ -35,18 +38,21 @@ ANCHORS = {
 }
 
 
-def _parameters(spec: registry.CodecSpec) -> int:
-    return sum(p.numel() for p in spec.build().parameters())
-
-
-def card(spec: registry.CodecSpec, record: dict, results: dict) -> str:
-    """The Markdown card of one weight file."""
+def _kodak_table(results: dict, with_lpips: bool) -> str:
     rd = results["results"]
     qualities = rd.get("quality", list(range(1, len(rd["bpp"]) + 1)))
-    rows = "\n".join(
-        f"| {q:g} | {b:.4f} | {p:.2f} | {m:.4f} |"
-        for q, b, p, m in zip(qualities, rd["bpp"], rd["psnr-rgb"], rd["ms-ssim-rgb"])
-    )
+    header = "| quality | bpp | PSNR-RGB (dB) | MS-SSIM |" + (" LPIPS |" if with_lpips else "")
+    rule = "|---|---|---|---|" + ("---|" if with_lpips else "")
+    rows = [
+        f"| {q:g} | {b:.4f} | {p:.2f} | {m:.4f} |" + (f" {lp:.3f} |" if with_lpips else "")
+        for q, b, p, m, lp in zip(qualities, rd["bpp"], rd["psnr-rgb"], rd["ms-ssim-rgb"], rd["lpips"])
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _bd_rate_section(results: dict) -> str:
+    """BD-rates of an MSE codec against the published anchors, and the issue's target."""
+    rd = results["results"]
     bd_rows, bd_values = [], {}
     for stem, label in ANCHORS.items():
         doc = load_anchor("kodak", f"{stem}.json")
@@ -59,37 +65,7 @@ def card(spec: registry.CodecSpec, record: dict, results: dict) -> str:
         bd_rows.append(f"| {label} | {text} |")
     target = bd_values.get("compressai-bmshj2018-hyperprior_mse_cpu", math.nan)
     verdict = "met" if target <= TARGET_BD_RATE else "NOT met"
-    config = spec.config
-    drop = record["lr_drop_step"]
-    schedule = (
-        f"(×0.1 from step {drop})"
-        if drop < record["steps"]
-        else f"constant (the drop scheduled at step {drop} was not reached)"
-    )
-    wall = record.get("wall_time_s")
-    wall_text = f"{wall / 3600:.2f} h" if wall else "not recorded"
-    return f"""## `{record['weights_file']}`
-
-- **Codec**: `{spec.name}` (id {spec.codec_id}), {spec.description}.
-- **Architecture**: `{spec.architecture}`, MeanScaleHyperprior N={config.N}, M={config.M},
-  {config.num_qualities} gain vectors; {_parameters(spec) / 1e6:.2f} M parameters.
-- **sha256**: `{record['sha256']}` (git {record['git_sha']}).
-- **Data**: {', '.join(record['train_dirs'])} under the data root ({record['num_train_images']} images);
-  random {record['patch_size']}² crops with random down-scaling and flips. Never Kodak.
-- **Training**: {record['steps']} steps, batch {record['batch_size']}, Adam lr {record['lr']}
-  {schedule}, λ ∈ [{record['lambda_range'][0]}, {record['lambda_range'][1]}]
-  sampled per sample via a uniform quality in [1, 8]; started from
-  {record.get('init_weights') or 'random initialisation'}.
-- **Hardware**: {record['hardware']}; wall time {wall_text}.
-
-Kodak (24 images), whole-file bpp (header included), PSNR-RGB and MS-SSIM on the 8-bit decoded
-images (`python -m eval.rd --dataset kodak --codecs neuralcodec`):
-
-| quality | bpp | PSNR-RGB (dB) | MS-SSIM |
-|---|---|---|---|
-{rows}
-
-BD-rate (PSNR-RGB, pchip over the overlapping range; negative = fewer bits than the anchor):
+    return f"""BD-rate (PSNR-RGB, pchip over the overlapping range; negative = fewer bits than the anchor):
 
 | anchor | BD-rate |
 |---|---|
@@ -97,6 +73,76 @@ BD-rate (PSNR-RGB, pchip over the overlapping range; negative = fewer bits than 
 
 **Target** (issue: BD-rate ≤ +{TARGET_BD_RATE:g} % vs CompressAI bmshj2018-hyperprior): **{verdict}**.
 """
+
+
+def _gan_section() -> str:
+    """The matched-rate LPIPS comparison of ``python -m eval.gan`` (eval/reports/gan/table.json)."""
+    table = json.loads((GAN_REPORT / "table.json").read_text())
+    rows = []
+    for row in table["rows"]:
+        hevc = row["references"].get("hevc-444", {})
+        at_2x = hevc.get("lpips@2x")
+        verdict = "n/a" if at_2x is None else ("lower" if row["lpips"] < at_2x else "NOT lower")
+        rows.append(f"| {row['quality']:g} | {row['bpp']:.4f} | {row['lpips']:.3f} | "
+                    f"{'below range' if at_2x is None else f'{at_2x:.3f}'} | {verdict} |")
+    return f"""LPIPS against BPG-class HEVC 4:4:4 at twice the GAN's rate, read off HEVC's mean Kodak curve
+(`python -m eval.gan`, full comparison in `eval/reports/gan/report.md`):
+
+| quality | bpp | LPIPS | HEVC LPIPS at 2x bpp | GAN's LPIPS |
+|---|---|---|---|---|
+{chr(10).join(rows)}
+
+**Target** (issue: Kodak LPIPS at ≤ 0.1 bpp lower than BPG's at twice the bits): see the rows
+at or under 0.1 bpp.
+"""
+
+
+def _training_line(spec: registry.CodecSpec, record: dict) -> str:
+    drop = record["lr_drop_step"]
+    schedule = (
+        f"(×0.1 from step {drop})"
+        if drop < record["steps"]
+        else f"constant (the drop scheduled at step {drop} was not reached)"
+    )
+    low, high = spec.quality_range
+    common = (f"{record['steps']} steps, batch {record['batch_size']}, Adam lr {record['lr']} {schedule}, "
+              f"quality drawn uniformly in [{low:g}, {high:g}] per sample")
+    module = record.get("module", {})
+    if isinstance(spec.config, GenerativeConfig):
+        return (f"{common}; rate controlled to {module.get('target_bpp')} bpp on the training crops, "
+                f"loss {module.get('mse_weight')}·MSE + {module.get('lpips_weight')}·LPIPS, "
+                f"+ {module.get('adversarial_weight')}·adversarial from step "
+                f"{module.get('adversarial_start_step')} (latent-conditioned discriminator), "
+                f"g_a {'frozen' if module.get('freeze_analysis') else 'trained'}")
+    return f"{common}, λ ∈ [{record['lambda_range'][0]}, {record['lambda_range'][1]}]"
+
+
+def card(spec: registry.CodecSpec, record: dict, results: dict) -> str:
+    """The Markdown card of one weight file."""
+    config = spec.config
+    generative = isinstance(config, GenerativeConfig)
+    model = spec.build()
+    wall = record.get("wall_time_s")
+    wall_text = f"{wall / 3600:.2f} h" if wall else "not recorded"
+    measured = "bpp, PSNR-RGB, MS-SSIM" + (" and LPIPS (AlexNet)" if generative else "")
+    return f"""## `{record['weights_file']}`
+
+- **Codec**: `{spec.name}` (id {spec.codec_id}), {spec.description}.
+- **Architecture**: `{spec.architecture}`, {type(model).__name__} {config};
+  {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters.
+- **sha256**: `{record['sha256']}` (git {record['git_sha']}).
+- **Data**: {', '.join(record['train_dirs'])} under the data root ({record['num_train_images']} images);
+  random {record['patch_size']}² crops with random down-scaling and flips. Never Kodak.
+- **Training**: {_training_line(spec, record)}; started from
+  {record.get('init_weights') or 'random initialisation'}.
+- **Hardware**: {record['hardware']}; wall time {wall_text}.
+
+Kodak (24 images), whole-file {measured} on the 8-bit decoded images
+(`python -m eval.rd --dataset kodak --codecs neuralcodec-{spec.name}`):
+
+{_kodak_table(results, generative)}
+
+{_gan_section() if generative else _bd_rate_section(results)}"""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ from train.losses import (
     discriminator_loss,
     generator_loss,
 )
+from train.optim import codec_parameters, step_codec
 from train.validation import coded_metrics
 
 __all__ = ["GenerativeModule"]
@@ -144,22 +145,15 @@ class GenerativeModule(pl.LightningModule):
             for group in opt.param_groups:
                 group["lr"] = lr * scale
         loss, x_hat, y_hat = self._generator_loss(batch, "train")
-        codec_opt.zero_grad()
-        self.manual_backward(loss)
-        self.clip_gradients(codec_opt, gradient_clip_val=self.hparams.clip_norm)
-        codec_opt.step()
-        aux_loss = self.model.aux_loss()
-        aux_opt.zero_grad()
-        self.manual_backward(aux_loss)
-        # Raw optimizers below, so that global_step (and max_steps) counts batches.
-        aux_opt.optimizer.step()
+        aux_loss = step_codec(self, self.model, loss, codec_opt, aux_opt, self.hparams.clip_norm)
+        self.log("train/aux_loss", aux_loss)
         if self.adversarial:
             real = self.discriminator(batch, y_hat.detach())
             fake = self.discriminator(x_hat.detach(), y_hat.detach())
             d_loss = discriminator_loss(real, fake)
             d_opt.zero_grad()
             self.manual_backward(d_loss)
-            d_opt.optimizer.step()
+            d_opt.optimizer.step()  # the raw optimizer: global_step counts batches
             self.log("train/d_loss", d_loss, prog_bar=True)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -174,9 +168,7 @@ class GenerativeModule(pl.LightningModule):
         self.log_dict({f"val/{k}": v for k, v in coded.items()}, batch_size=1)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        codec = [p for n, p in trainable if not n.endswith(".quantiles")]
-        aux = [p for n, p in trainable if n.endswith(".quantiles")]
+        codec, aux = codec_parameters(self.model)
         return [
             torch.optim.Adam(codec, lr=self.hparams.lr),
             torch.optim.Adam(aux, lr=self.hparams.aux_lr),

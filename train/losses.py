@@ -57,8 +57,8 @@ class RateController(nn.Module):
     Dual ascent on the constraint bpp(q) <= target(q): after each batch, the log-weight of every
     level moves by ``step * log(bpp / target)``, averaged over the samples near that level (hat
     weights). A level over its target gets a heavier rate term, one under it a lighter one, so
-    the rate settles at the target whatever the distortion terms weigh. The weights are buffers:
-    they are saved in checkpoints, so a resumed run keeps its balance.
+    the rate settles at the target whatever the distortion terms weigh. The weights are a buffer
+    saved in checkpoints, so a resumed run keeps its balance; the targets come from the config.
 
     Args:
         target_bpp: Target bits per pixel of each integer quality, increasing.
@@ -69,7 +69,8 @@ class RateController(nn.Module):
     def __init__(self, target_bpp: tuple[float, ...], initial_weight: float = 1.0, step: float = 0.02) -> None:
         super().__init__()
         self.step = step
-        self.register_buffer("log_target", torch.tensor([math.log(t) for t in target_bpp]))
+        log_target = torch.tensor([math.log(t) for t in target_bpp])
+        self.register_buffer("log_target", log_target, persistent=False)
         self.register_buffer("log_weight", torch.full((len(target_bpp),), math.log(initial_weight)))
 
     def weight(self, levels: Tensor) -> Tensor:

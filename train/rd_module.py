@@ -11,6 +11,7 @@ from neuralcodec import pixels, registry
 from neuralcodec.models import CodecModel
 from train.checkpoints import restore_model
 from train.losses import bits_per_pixel
+from train.optim import codec_parameters, step_codec
 from train.validation import coded_metrics
 
 __all__ = ["RateDistortionModule"]
@@ -82,15 +83,7 @@ class RateDistortionModule(pl.LightningModule):
         for group in net_opt.param_groups:
             group["lr"] = lr
         loss = self._step(batch, "train")
-        net_opt.zero_grad()
-        self.manual_backward(loss)
-        self.clip_gradients(net_opt, gradient_clip_val=self.hparams.clip_norm)
-        net_opt.step()
-        aux_loss = self.model.aux_loss()
-        aux_opt.zero_grad()
-        self.manual_backward(aux_loss)
-        # The raw optimizer, so that global_step (and max_steps) counts batches, not 2x batches.
-        aux_opt.optimizer.step()
+        aux_loss = step_codec(self, self.model, loss, net_opt, aux_opt, self.hparams.clip_norm)
         self.log("train/aux_loss", aux_loss)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
@@ -106,8 +99,7 @@ class RateDistortionModule(pl.LightningModule):
         self.log_dict({f"val/{k}": v for k, v in coded.items()}, batch_size=1)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        net = [p for n, p in self.model.named_parameters() if not n.endswith(".quantiles")]
-        aux = [p for n, p in self.model.named_parameters() if n.endswith(".quantiles")]
+        net, aux = codec_parameters(self.model)
         return [
             torch.optim.Adam(net, lr=self.hparams.lr),
             torch.optim.Adam(aux, lr=self.hparams.aux_lr),
