@@ -37,16 +37,14 @@ __all__ = [
 MSE_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.18)
 #: MSE-equivalent λ of the GAN codec's qualities 1..3, below the hyperprior's quality 1. They
 #: only place its initial gains (train/gan_init.py); its training targets bits per pixel.
-GAN_LAMBDAS = (0.0002, 0.0006, 0.0012)
+GAN_LAMBDAS = (0.0003, 0.0007, 0.0015)
 
 #: Architectures by name, with their sizes.
 ARCHITECTURES: dict[str, HyperpriorConfig] = {
     "mean-scale-tiny": HyperpriorConfig(N=8, M=12),  # unit tests only
     "mean-scale": HyperpriorConfig(N=128, M=192),  # Minnen 2018 low-rate size
     "mean-scale-large": HyperpriorConfig(N=192, M=320),  # Minnen 2018 high-rate size
-    "generative-tiny": GenerativeConfig(  # unit tests only
-        N=8, M=12, num_qualities=3, channels=16, residual_blocks=1, widths=(8, 8, 8, 8)
-    ),
+    "generative-tiny": GenerativeConfig(N=8, M=12, residual_blocks=1),  # unit tests only
     "generative": GenerativeConfig(N=128, M=192, num_qualities=3),
 }
 #: The model class of each configuration type.

@@ -1,6 +1,8 @@
-"""Start a GAN codec from trained hyperprior weights: the encoder side is shared, g_s is not.
+"""Start a GAN codec from trained hyperprior weights.
 
-Everything but g_s and the gains is copied. The GAN codec's quality levels lie below the
+Everything but the gains is copied: the encoder side as it is, the hyperprior's g_s into the
+generator's synthesis stack (its residual trunk starts at identity, so the generator starts as
+the MSE decoder). The GAN codec's quality levels lie below the
 hyperprior's quality 1, so each level's gains start from the hyperprior's lowest level scaled
 by sqrt(λ / λ_1), the step-size rule the gains were initialised with (``registry.GAN_LAMBDAS``).
 """
@@ -25,7 +27,7 @@ def from_hyperprior_state(
     hyperprior_lambdas: tuple[float, ...],
     lambdas: tuple[float, ...],
 ) -> None:
-    """Load a hyperprior's state dict into ``model`` (in place), except g_s.
+    """Load a hyperprior's state dict into ``model`` (in place); g_s goes to ``g_s.upsample``.
 
     Args:
         model: The GAN codec, same N and M as the hyperprior.
@@ -37,10 +39,11 @@ def from_hyperprior_state(
         RuntimeError: The shared layers do not match (other N or M).
     """
     shared = {k: v for k, v in state.items() if not k.startswith("g_s.") and k not in _GAINS}
-    own_g_s = {k: v for k, v in model.state_dict().items() if k.startswith("g_s.")}
+    synthesis = {f"g_s.upsample.{k[4:]}": v for k, v in state.items() if k.startswith("g_s.")}
+    trunk = {k: v for k, v in model.state_dict().items() if k.startswith("g_s.trunk.")}
     offsets = torch.tensor([0.5 * math.log(lmbda / hyperprior_lambdas[0]) for lmbda in lambdas])
     gains = {
         "log_gain": state["log_gain"][:1] + offsets[:, None],  # (Q, M)
         "log_inv_gain": state["log_inv_gain"][:1] - offsets[:, None],
     }
-    model.load_state_dict({**shared, **own_g_s, **gains}, strict=True)
+    model.load_state_dict({**shared, **synthesis, **trunk, **gains}, strict=True)

@@ -11,8 +11,9 @@ import torch
 from torch import Tensor, nn
 
 from neuralcodec.models.hyperprior import HyperpriorConfig, MeanScaleHyperprior
+from neuralcodec.models.transforms import synthesis
 
-__all__ = ["GenerativeConfig", "ChannelNorm", "ResidualBlock", "generator", "GenerativeHyperprior"]
+__all__ = ["GenerativeConfig", "ChannelNorm", "ResidualBlock", "Generator", "GenerativeHyperprior"]
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,7 @@ class GenerativeConfig(HyperpriorConfig):
     """Architecture of :class:`GenerativeHyperprior`: the hyperprior's fields plus the generator's."""
 
     num_qualities: int = 3  # gain vectors; quality is continuous in [1, num_qualities]
-    channels: int = 192  # channels of the generator's residual trunk, at the latent's resolution
-    residual_blocks: int = 6  # residual blocks in that trunk
-    widths: tuple[int, ...] = (128, 96, 64, 32)  # channels after each of the 4 x2 upsamplings
+    residual_blocks: int = 6  # residual blocks (M channels) at the latent's resolution
 
 
 class ChannelNorm(nn.Module):
@@ -30,12 +29,17 @@ class ChannelNorm(nn.Module):
 
     Unlike batch or instance norm it uses no statistics across images or positions, so one image
     (or one tile of it) decodes exactly as in training.
+
+    Args:
+        channels: Channels normalised together.
+        scale: Initial value of the affine scale (0 makes a residual branch start as identity).
+        eps: Added to the variance.
     """
 
-    def __init__(self, channels: int, eps: float = 1e-3) -> None:
+    def __init__(self, channels: int, scale: float = 1.0, eps: float = 1e-3) -> None:
         super().__init__()
         self.eps = eps
-        self.weight = nn.Parameter(torch.ones(1, channels, 1, 1))
+        self.weight = nn.Parameter(torch.full((1, channels, 1, 1), scale))
         self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -45,7 +49,7 @@ class ChannelNorm(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """conv3x3 - norm - ReLU - conv3x3 - norm, plus the input."""
+    """x + norm(conv3x3(ReLU(norm(conv3x3(x))))); the last norm starts at 0, so the block at identity."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
@@ -54,7 +58,7 @@ class ResidualBlock(nn.Module):
             ChannelNorm(channels),
             nn.ReLU(inplace=True),
             nn.Conv2d(channels, channels, 3, padding=1),
-            ChannelNorm(channels),
+            ChannelNorm(channels, scale=0.0),
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -62,35 +66,23 @@ class ResidualBlock(nn.Module):
         return x + residual
 
 
-class _Generator(nn.Module):
-    """(B, M, h, w) -> (B, 3, 16h, 16w): a residual trunk with a global skip, then 4 upsamplings."""
+class Generator(nn.Module):
+    """(B, M, h, w) -> (B, 3, 16h, 16w): residual blocks on the latent, then the synthesis stack.
+
+    The residual trunk works at the latent's resolution (HiFiC's layout, with M channels); the
+    four x2 transposed convolutions with inverse GDN are the MSE codec's ``g_s`` layers, so the
+    generator can start from a trained MSE decoder: with the trunk at identity it *is* that
+    decoder, and GAN training adds texture from there.
+    """
 
     def __init__(self, config: GenerativeConfig) -> None:
         super().__init__()
-        if len(config.widths) != 4:
-            raise ValueError(f"the generator upsamples 4 times, got widths {config.widths}")
-        c = config.channels
-        self.head = nn.Sequential(nn.Conv2d(config.M, c, 3, padding=1), ChannelNorm(c))
-        self.trunk = nn.Sequential(*(ResidualBlock(c) for _ in range(config.residual_blocks)))
-        layers: list[nn.Module] = []
-        for c_in, c_out in zip((c, *config.widths), config.widths):
-            layers += [
-                nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
-                ChannelNorm(c_out),
-                nn.ReLU(inplace=True),
-            ]
-        layers.append(nn.Conv2d(config.widths[-1], 3, 7, padding=3))
-        self.upsample = nn.Sequential(*layers)
+        self.trunk = nn.Sequential(*(ResidualBlock(config.M) for _ in range(config.residual_blocks)))
+        self.upsample = synthesis(config.N, config.M)
 
     def forward(self, y_hat: Tensor) -> Tensor:
-        h = self.head(y_hat)  # (B, C, h, w)
-        x_hat: Tensor = self.upsample(h + self.trunk(h))  # (B, 3, 16h, 16w)
+        x_hat: Tensor = self.upsample(self.trunk(y_hat))  # (B, 3, 16h, 16w)
         return x_hat
-
-
-def generator(config: GenerativeConfig) -> nn.Module:
-    """The generator decoder for ``config`` (HiFiC's layout, scaled by ``channels`` and ``widths``)."""
-    return _Generator(config)
 
 
 class GenerativeHyperprior(MeanScaleHyperprior):
@@ -100,8 +92,9 @@ class GenerativeHyperprior(MeanScaleHyperprior):
     compression", and Mentzer et al. 2020, "High-fidelity generative image compression"
     (HiFiC): the encoder, hyper-prior, gains and entropy coding are those of
     :class:`MeanScaleHyperprior` (same bitstream layout, same integer-exact hyper-decoder);
-    only g_s is replaced by a generator of residual blocks and transposed convolutions with
-    :class:`ChannelNorm`, trained with MSE, LPIPS and an adversarial loss (``train/gan_module.py``).
+    g_s is a :class:`Generator` trained with MSE, LPIPS and an adversarial loss
+    (``train/gan_module.py``). In training the generator decodes the rounded latent (straight-
+    through gradient), the latent it gets from a file, while the rate uses the noisy proxy.
 
     .. code-block:: none
 
@@ -110,7 +103,7 @@ class GenerativeHyperprior(MeanScaleHyperprior):
                                       │        hyperprior h_a / Q / h_s)
                                (as MeanScaleHyperprior)
 
-        generator: conv3x3 + norm ─► 6 × residual block (+ skip) ─► 4 × (deconv ×2, norm, ReLU) ─► conv7x7
+        generator: 6 × residual block (ChannelNorm) ─► 4 × (deconv ×2, inverse GDN) ─► RGB
     """
 
     def __init__(self, config: HyperpriorConfig, lambdas: tuple[float, ...]) -> None:
@@ -121,10 +114,14 @@ class GenerativeHyperprior(MeanScaleHyperprior):
     @staticmethod
     def _synthesis(config: HyperpriorConfig) -> nn.Module:
         assert isinstance(config, GenerativeConfig)
-        return generator(config)
+        return Generator(config)
+
+    def _synthesis_input(self, y: Tensor, y_hat: Tensor, y_rounded: Tensor) -> Tensor:
+        """The rounded latent, with a straight-through gradient to y in training."""
+        return y + (y_rounded - y).detach()
 
     @property
     def synthesis_margin(self) -> int:
-        """Over the generator's reach in latents: 1 + 2 per residual block + under 2 upsampling."""
+        """Over the generator's reach in latents: 2 per residual block, then g_s's 2."""
         assert isinstance(self.config, GenerativeConfig)
         return 2 * self.config.residual_blocks + 4

@@ -169,8 +169,23 @@ class MeanScaleHyperprior(CodecModel):
         z_hat, z_likelihoods = self.entropy_bottleneck(z)
         scales_hat, means_hat = self.h_s(z_hat).chunk(2, 1)
         y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
-        y_hat = y_hat * self._gain(self.log_inv_gain, quality)
-        return RDOutput(self.g_s(y_hat), {"y": y_likelihoods, "z": z_likelihoods}, y_hat)
+        # The latent a file would hold (rounded around the means) and its likelihood: the rate
+        # that the noisy training proxy stands in for, far below it at low rates.
+        y_rounded = self.gaussian_conditional.quantize(y, "dequantize", means_hat)
+        rounded_likelihoods = self.gaussian_conditional.likelihood_lower_bound(
+            self.gaussian_conditional._likelihood(y_rounded, scales_hat, means_hat)
+        )
+        y_hat = self._synthesis_input(y, y_hat, y_rounded) * self._gain(self.log_inv_gain, quality)
+        return RDOutput(
+            self.g_s(y_hat),
+            {"y": y_likelihoods, "z": z_likelihoods},
+            y_hat,
+            {"y": rounded_likelihoods, "z": z_likelihoods},
+        )
+
+    def _synthesis_input(self, y: Tensor, y_hat: Tensor, y_rounded: Tensor) -> Tensor:
+        """What g_s decodes in ``forward``: the entropy model's y_hat (noisy when training)."""
+        return y_hat
 
     def exact_h_s(self, z_hat: Tensor) -> tuple[Tensor, Tensor]:
         """Scales and means from the integer-exact hyper-decoder, (1, M, h, w) each."""

@@ -17,11 +17,14 @@ class RDOutput(NamedTuple):
         likelihoods: Likelihoods of each latent, keyed ``"y"`` and ``"z"``.
         y_hat: The synthesis input (N, M, H/16, W/16): the noisy or rounded latent times the
             inverse gain (what a latent-conditioned discriminator sees).
+        coded_likelihoods: Likelihoods of y rounded around its means, as coded in a file
+            (and of z as in ``likelihoods``): a rate estimate without the training noise.
     """
 
     x_hat: Tensor
     likelihoods: dict[str, Tensor]
     y_hat: Tensor
+    coded_likelihoods: dict[str, Tensor]
 
 
 class Compressed(NamedTuple):

@@ -53,12 +53,16 @@ def test_starting_from_a_hyperprior_keeps_its_encoder_and_places_the_gains() -> 
     hyperprior = registry.get("test-tiny").build()
     gan = registry.get("test-tiny-gan").build()
     assert isinstance(gan, GenerativeHyperprior)
-    g_s_before = {k: v.clone() for k, v in gan.g_s.state_dict().items()}
+    trunk_before = {k: v.clone() for k, v in gan.g_s.trunk.state_dict().items()}
     state = hyperprior.state_dict()
     from_hyperprior_state(gan, state, registry.MSE_LAMBDAS, registry.GAN_LAMBDAS)
     assert torch.equal(gan.g_a[0].weight, hyperprior.g_a[0].weight)
     assert torch.equal(gan.h_s[0].weight, hyperprior.h_s[0].weight)
-    assert all(torch.equal(v, g_s_before[k]) for k, v in gan.g_s.state_dict().items())
+    assert torch.equal(gan.g_s.upsample[0].weight, hyperprior.g_s[0].weight)  # the MSE decoder
+    assert all(torch.equal(v, trunk_before[k]) for k, v in gan.g_s.trunk.state_dict().items())
+    # The trunk starts at identity: the generator decodes exactly as the hyperprior's g_s.
+    y_hat = torch.randn(1, registry.ARCHITECTURES["generative-tiny"].M, 4, 4)
+    assert torch.allclose(gan.g_s(y_hat), hyperprior.g_s(y_hat), atol=1e-6)
     step = 0.5 * math.log(registry.GAN_LAMBDAS[0] / registry.MSE_LAMBDAS[0])
     assert torch.allclose(gan.log_gain[0], hyperprior.log_gain[0] + step)
     assert torch.allclose(gan.log_inv_gain[0], hyperprior.log_inv_gain[0] - step)
@@ -101,7 +105,7 @@ def test_both_stages_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert trainer.global_step == 2
     changed = {k for k, v in module.model.named_parameters() if not torch.equal(v, codec_before[k])}
     assert not any(k.startswith("g_a.") for k in changed)  # frozen
-    assert {"g_s.head.0.weight", "log_gain"} <= changed and any(k.endswith("quantiles") for k in changed)
+    assert {"g_s.trunk.0.body.0.weight", "log_gain"} <= changed and any(k.endswith("quantiles") for k in changed)
     # Step 0 is stage 1 only; step 1 trains the discriminator.
     assert any(not torch.equal(v, d_before[k]) for k, v in module.discriminator.named_parameters())
     assert not torch.equal(module.rate_controller.log_weight, rate_before)
