@@ -241,8 +241,8 @@ def _info(args: argparse.Namespace) -> int:
 def _models(args: argparse.Namespace) -> int:
     for row in api.available_codecs():
         state = "installed" if row.installed else "not installed"
-        print(f"{row.name:12} id={row.codec_id:<3} {row.architecture:18} {state:14} {row.description}")
-        print(f"{'':12} weights: {row.weights}")
+        print(f"{row.name:14} id={row.codec_id:<3} {row.architecture:18} {state:14} {row.description}")
+        print(f"{'':14} weights: {row.weights}")
     for enc in api.available_encoders():
         state = "installed" if enc.installed else "not installed"
         print(f"encoder {enc.name:16} for {enc.codec:10} {enc.kind:11} {state:14} {enc.description}")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from neuralcodec_testing import TINY_GAN, TINY_WEIGHTS_ID, make_tiny_image, make_tiny_model
+from neuralcodec_testing import DATA, TINY_GAN, TINY_WEIGHTS_ID, make_tiny_image, make_tiny_model
+from PIL import Image
 from torch import Tensor
 
 import neuralcodec
@@ -13,6 +16,11 @@ from neuralcodec import cli, pixels, registry
 from neuralcodec.errors import QualityError
 from neuralcodec.models import GenerativeHyperprior, HyperpriorConfig
 from neuralcodec.models.extreme import ChannelNorm
+
+SAMPLE = DATA / "sample.png"
+#: A floor far under the shipped model's PSNR on the sample at q 1 (see weights/gan-*.md): it
+#: catches a broken decoder (wrong weights, colours, tiling), not a small regression.
+MIN_PSNR_DB = 18.0
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +89,55 @@ def test_api_round_trip_and_quality_range(codec: neuralcodec.Codec) -> None:
 
 
 def test_cli_rejects_a_quality_outside_the_gan_range(
-    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = tmp_path / "in.png"  # type: ignore[operator]
+    source = tmp_path / "in.png"
     make_tiny_image().save(source)
-    out = tmp_path / "out.ncc"  # type: ignore[operator]
+    out = tmp_path / "out.ncc"
     assert cli.main(["compress", str(source), "--codec", "gan", "-q", "5", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "gan quality must be in [1, 3]" in err
     assert not out.exists()
+
+
+def test_coded_likelihoods_are_those_of_the_rounded_latent(model: GenerativeHyperprior, x: Tensor) -> None:
+    with torch.inference_mode():
+        out = model(x, torch.tensor([2.0]))  # eval mode: the entropy model rounds as well
+    assert torch.equal(out.coded_likelihoods["y"], out.likelihoods["y"])
+
+
+def test_training_decodes_the_rounded_latent_with_a_straight_through_gradient(x: Tensor) -> None:
+    torch.manual_seed(0)
+    gan = registry.get(TINY_GAN).build().train()
+    y = torch.randn(1, 12, 4, 4, requires_grad=True)
+    means = torch.randn(1, 12, 4, 4)
+    rounded = torch.round(y - means) + means
+    decoded = gan._synthesis_input(y, y + 0.3, rounded)
+    assert torch.allclose(decoded, rounded, atol=1e-6)  # not the noisy y_hat
+    decoded.sum().backward()
+    assert torch.equal(y.grad, torch.ones_like(y))  # gradient passes straight through
+    out = gan(x, torch.tensor([1.0]))
+    out.x_hat.mean().backward()
+    assert gan.g_a[0].weight.grad is not None and bool(gan.g_a[0].weight.grad.abs().sum() > 0)
+
+
+def _gan_installed() -> bool:
+    return any(c.name == "gan" and c.installed for c in neuralcodec.api.available_codecs())
+
+
+@pytest.mark.weights
+@pytest.mark.skipif(not _gan_installed(), reason="needs the shipped gan weights")
+def test_shipped_gan_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`neuralcodec compress --codec gan -q 1` on the sample photo: an extreme-rate file that decodes."""
+    monkeypatch.delenv("NEURALCODEC_WEIGHTS", raising=False)  # the repository's weights/
+    encoded, decoded = tmp_path / "sample.ncc", tmp_path / "sample.png"
+    assert cli.main(["compress", str(SAMPLE), "--codec", "gan", "-q", "1", "-o", str(encoded)]) == 0
+    info = neuralcodec.api.read_info(encoded.read_bytes())
+    assert info.codec == "gan" and info.bpp < 0.1
+    assert cli.main(["decompress", str(encoded), "-o", str(decoded)]) == 0
+    with Image.open(SAMPLE) as a, Image.open(decoded) as b:
+        assert a.size == b.size
+        original = np.asarray(a.convert("RGB"), dtype=np.float64)
+        result = np.asarray(b.convert("RGB"), dtype=np.float64)
+    mse = np.mean((original - result) ** 2)
+    assert 10 * np.log10(255**2 / mse) > MIN_PSNR_DB
