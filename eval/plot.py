@@ -24,6 +24,8 @@ PLOTS = {
     "rd-lpips": ("lpips", "LPIPS AlexNet (lower is better)", False),
 }
 _MAX_BPP = 2.0
+#: Colour and marker of each of our own curves, in order (thick and dark, never an anchor's style).
+_OURS_STYLES = (("black", "o"), ("#8b1a1a", "s"), ("#1a4f8b", "^"))
 
 
 def _visible_range(curves: list[tuple[list[float], list[float]]], x_max: float) -> tuple[float, float] | None:
@@ -68,10 +70,14 @@ def plot_rd(
     x_max = min(max_bpp, max(all_bpp) * 1.05)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=120)
     colours = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # grey is for anchors
+    ours_styles = iter(_OURS_STYLES * len(measured))  # ours: thick, dark, one marker each
     for i, (label, (bpp, values)) in enumerate(measured.items()):
-        is_ours = label.lower().startswith("neuralcodec")
-        ax.plot(bpp, values, marker="o", markersize=3.5, linewidth=2.6 if is_ours else 1.5,
-                color="black" if is_ours else colours[i % len(colours)], label=label, zorder=3 if is_ours else 2)
+        if label.lower().startswith("neuralcodec"):
+            colour, marker = next(ours_styles)
+            ax.plot(bpp, values, marker=marker, markersize=4.5, linewidth=2.6, color=colour, label=label, zorder=3)
+        else:
+            ax.plot(bpp, values, marker="o", markersize=3.5, linewidth=1.5, color=colours[i % len(colours)],
+                    label=label, zorder=2)
     # Anchors: muted colours and distinct dash patterns, so they never pass for a measured curve.
     styles = (("#555555", (0, (6, 3))), ("#a0522d", (0, (3, 2))), ("#6a8caf", (0, (8, 2, 2, 2))),
               ("#9b6fb0", (0, (2, 2))))
