@@ -11,6 +11,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -128,3 +129,19 @@ def write_photos(folder: Path, count: int, size: int = 200, seed: int = 0) -> No
         base = np.stack([xx * 255, yy * 255, (xx + yy) * 127], axis=-1) * rng.uniform(0.3, 1.0)
         image = (base + rng.normal(0, 15, base.shape)).clip(0, 255).astype(np.uint8)
         Image.fromarray(image).save(folder / f"photo{i}.png")
+
+
+def quiet_trainer(root: Path, **options: object) -> Any:
+    """A CPU Lightning ``Trainer`` for tests: no logger, checkpoints, progress bar or summary.
+
+    Args:
+        root: ``default_root_dir`` (a tmp_path).
+        **options: Further ``Trainer`` arguments (``fast_dev_run``, ``max_steps``, ...).
+    """
+    import pytorch_lightning as pl  # only the training tests need Lightning
+
+    defaults: dict[str, object] = dict(
+        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=root,
+    )
+    return pl.Trainer(**{**defaults, **options})

@@ -13,7 +13,7 @@ pl = pytest.importorskip("pytorch_lightning", reason="training extras not instal
 
 from neuralcodec import edge, registry  # noqa: E402
 from neuralcodec.models.encoders import EncoderConfig  # noqa: E402
-from neuralcodec_testing import TINY, make_tiny_model  # noqa: E402
+from neuralcodec_testing import TINY, make_tiny_model, quiet_trainer  # noqa: E402
 from train.data import PhotoDataModule  # noqa: E402
 from train.distill_module import EncoderDistillationModule  # noqa: E402
 from train.export_encoder import export_encoder  # noqa: E402
@@ -52,9 +52,7 @@ def test_distillation_runs_and_exports(
     module = EncoderDistillationModule(encoder="pruned-tiny", codec=TINY, lr=1e-2)
     before = {k: v.detach().clone() for k, v in module.student.state_dict().items()}
     data = PhotoDataModule(val_dir="val", num_val_images=1, patch_size=64, batch_size=2, steps_per_epoch=2)
-    trainer = pl.Trainer(max_steps=2, accelerator="cpu", devices=1, logger=False,
-                         enable_progress_bar=False, enable_model_summary=False,
-                         default_root_dir=tmp_path, num_sanity_val_steps=0)
+    trainer = quiet_trainer(tmp_path, max_steps=2, num_sanity_val_steps=0)
     trainer.fit(module, datamodule=data)
     assert trainer.global_step == 2
     assert not torch.equal(module.student[0].weight, before["0.weight"])

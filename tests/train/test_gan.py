@@ -16,7 +16,7 @@ from train.data import PhotoDataModule  # noqa: E402
 from train.gan_init import from_hyperprior_state  # noqa: E402
 from train.losses import RateController, discriminator_loss, generator_loss  # noqa: E402
 
-from neuralcodec_testing import write_photos  # noqa: E402
+from neuralcodec_testing import quiet_trainer, write_photos  # noqa: E402
 
 
 def _lpips_or_skip() -> None:
@@ -91,15 +91,7 @@ def test_both_stages_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     codec_before = {k: v.detach().clone() for k, v in module.model.named_parameters()}
     d_before = {k: v.detach().clone() for k, v in module.discriminator.named_parameters()}
     rate_before = module.rate_controller.log_weight.clone()
-    trainer = pl.Trainer(
-        fast_dev_run=2,
-        accelerator="cpu",
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-    )
+    trainer = quiet_trainer(tmp_path, fast_dev_run=2)
     data = PhotoDataModule(num_val_images=1, patch_size=64, batch_size=2, steps_per_epoch=2)
     trainer.fit(module, datamodule=data)
     assert trainer.global_step == 2

@@ -13,7 +13,7 @@ from PIL import Image
 
 pl = pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
-from neuralcodec_testing import write_photos  # noqa: E402
+from neuralcodec_testing import quiet_trainer, write_photos  # noqa: E402
 from train.data import PhotoDataModule, RandomCrops, list_images  # noqa: E402
 from train.rd_module import RateDistortionModule  # noqa: E402
 
@@ -35,16 +35,7 @@ def test_fast_dev_run(data_root: Path, tmp_path: Path, monkeypatch: pytest.Monke
     data = PhotoDataModule(num_val_images=1, patch_size=64, batch_size=2, steps_per_epoch=2)
     assert data.root == data_root
     before = {k: v.detach().clone() for k, v in module.model.named_parameters()}
-    trainer = pl.Trainer(
-        fast_dev_run=2,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=tmp_path,
-    )
+    trainer = quiet_trainer(tmp_path, fast_dev_run=2)
     trainer.fit(module, datamodule=data)
     assert trainer.global_step == 2  # two batches, each one optimizer step (not two)
     changed = [k for k, v in module.model.named_parameters() if not torch.equal(v, before[k])]
@@ -77,16 +68,7 @@ def test_resume_and_export(data_root: Path, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("NEURALCODEC_DATA", str(data_root))
 
     def trainer(max_steps: int) -> pl.Trainer:
-        return pl.Trainer(
-            max_steps=max_steps,
-            val_check_interval=2,
-            accelerator="cpu",
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            default_root_dir=tmp_path,
-        )
+        return quiet_trainer(tmp_path, max_steps=max_steps, val_check_interval=2)
 
     def data() -> PhotoDataModule:
         return PhotoDataModule(num_val_images=1, patch_size=64, batch_size=2, steps_per_epoch=2)
