@@ -5,6 +5,8 @@ Measured curves are solid with markers; CompressAI's published anchors are dashe
 
 from __future__ import annotations
 
+import itertools
+
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +72,7 @@ def plot_rd(
     x_max = min(max_bpp, max(all_bpp) * 1.05)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=120)
     colours = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7]  # grey is for anchors
-    ours_styles = iter(_OURS_STYLES * len(measured))  # ours: thick, dark, one marker each
+    ours_styles = itertools.cycle(_OURS_STYLES)  # ours: thick, dark, one marker each
     for i, (label, (bpp, values)) in enumerate(measured.items()):
         if label.lower().startswith("neuralcodec"):
             colour, marker = next(ours_styles)
