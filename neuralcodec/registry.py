@@ -146,8 +146,8 @@ CODECS: tuple[CodecSpec, ...] = (
         codec_id=2,
         architecture="generative",
         lambdas=GAN_LAMBDAS,
-        weights_file="gan-4b0b08fc.safetensors",
-        sha256="4b0b08fc43067a94cdcbf9fed5d8472eb0a78ffed5a7a82c07bca58a941ed6e9",
+        weights_file="gan-a2088ac0.safetensors",
+        sha256="a2088ac09feec0922bc743d9e6917b9422f7a79055d622070ec4749795a76e26",
         description="generative (GAN) decoder for extreme rates, about 0.04-0.22 bpp on Kodak, q in [1, 3]",
     ),
     CodecSpec(

@@ -98,8 +98,13 @@ def export(
     out_dir: Path,
     hardware: str,
     wall_time_s: float | None = None,
+    half_synthesis: bool = False,
 ) -> Path:
-    """Write ``<codec>-<sha8>.safetensors`` (+ ``.json`` training record) to ``out_dir``; return its path."""
+    """Write ``<codec>-<sha8>.safetensors`` (+ ``.json`` training record) to ``out_dir``; return its path.
+
+    ``half_synthesis`` stores g_s in float16 (loaded back as float32): half the decoder's bytes,
+    and the bitstream is untouched, since g_s takes no part in entropy coding.
+    """
     spec = registry.get(codec)
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
     model = spec.build()
@@ -114,8 +119,12 @@ def export(
         "git_sha": git_sha(),
         "steps": str(checkpoint["global_step"]),
     }
+    state = {
+        k: v.half() if half_synthesis and k.startswith("g_s.") and v.is_floating_point() else v
+        for k, v in model.state_dict().items()
+    }
     final, digest = save_hashed(
-        model.state_dict(), metadata, out_dir, lambda digest: f"{spec.name}-{digest[:8]}.safetensors"
+        state, metadata, out_dir, lambda digest: f"{spec.name}-{digest[:8]}.safetensors"
     )
     record = _training_record(checkpoint, spec, hardware, wall_time_s)
     record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"])
@@ -132,8 +141,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=weights_dir())
     parser.add_argument("--hardware", default="unknown", help="where it was trained, for the card")
     parser.add_argument("--wall-time-s", type=float, help="training wall time, for the card")
+    parser.add_argument("--half-synthesis", action="store_true", help="store g_s in float16 (smaller file)")
     args = parser.parse_args(argv)
-    export(args.checkpoint, args.codec, args.out, args.hardware, args.wall_time_s)
+    export(args.checkpoint, args.codec, args.out, args.hardware, args.wall_time_s, args.half_synthesis)
 
 
 if __name__ == "__main__":
