@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import warnings
 import zlib
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
@@ -18,19 +19,22 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from neuralcodec import container, edge, heads, pixels, registry, weights
+from neuralcodec import container, edge, heads, pixels, registry
+from neuralcodec.catalog import CodecInfo, EncoderInfo, available_codecs, available_encoders
+from neuralcodec.defaults import DEFAULT_MAX_PIXELS, DEFAULT_TILE_SIZE
 from neuralcodec.errors import (
     BitstreamError,
+    NotRegisteredError,
+    PixelLimitError,
     QualityError,
     TileSizeError,
-    UnsupportedImageError,
     WeightsMismatchError,
-    WeightsNotFoundError,
 )
+from neuralcodec.fileinfo import FileInfo, read_info
 from neuralcodec.models import CodecModel, DecodedLatents
-from neuralcodec.edge import EncoderInfo, available_encoders
 from neuralcodec.pixels import ImageInput
 from neuralcodec.registry import CodecSpec
+from neuralcodec.weights import load_model
 
 __all__ = [
     "DEFAULT_CODEC",
@@ -45,6 +49,7 @@ __all__ = [
     "decode",
     "decode_latents",
     "latents",
+    "weights_release",
     "classify",
     "segment",
     "load_codec",
@@ -55,11 +60,6 @@ __all__ = [
 ]
 
 DEFAULT_CODEC = registry.DEFAULT_CODEC
-#: Largest image (in pixels) encoded or decoded unless the caller raises the limit.
-DEFAULT_MAX_PIXELS = 2**26
-#: Side of the tiles (pixels) that bound memory; larger images get larger tiles when a file
-#: would otherwise need more streams than the container holds.
-DEFAULT_TILE_SIZE = 1024
 _BISECTION_STEPS = 11  # quality resolution 7 / 2**11 < 1/256, the container's step
 _Decoded = TypeVar("_Decoded", Tensor, DecodedLatents)
 
@@ -79,9 +79,12 @@ class Codec:
         max_pixels: Largest image accepted by ``encode`` and ``decode``.
         encoder: An encoder variant to encode with instead of the codec's ``g_a``
             (``neuralcodec models`` lists them); its files decode with the codec as usual.
+            A variant made for an earlier release of the codec's weights loads that release.
+        weights: An earlier release of the codec's weights to load instead of the current
+            one, by the start of its sha256 (the weights id ``neuralcodec info`` shows).
 
     Raises:
-        KeyError: Unknown codec or encoder name.
+        NotRegisteredError: Unknown codec, encoder or weights release.
         WeightsNotFoundError: The codec's (or the encoder's) weights are not installed.
         MissingDependencyError: An ONNX encoder without onnxruntime installed.
 
@@ -97,9 +100,10 @@ class Codec:
         device: str | torch.device = "cpu",
         max_pixels: int = DEFAULT_MAX_PIXELS,
         encoder: str | None = None,
+        weights: str | None = None,
     ) -> None:
-        spec = registry.get(name)
-        model, weights_id = weights.load_model(spec)
+        spec = _release(registry.get(name), encoder, weights)
+        model, weights_id = load_model(spec)
         self._init(spec, model, weights_id, device, max_pixels, encoder)
 
     @classmethod
@@ -166,9 +170,7 @@ class Codec:
 
     def _check_size(self, height: int, width: int) -> None:
         if height * width > self.max_pixels:
-            raise UnsupportedImageError(
-                f"{width}x{height} is over the {self.max_pixels}-pixel limit (raise max_pixels)"
-            )
+            raise PixelLimitError((width, height), self.max_pixels)
 
     @torch.inference_mode()
     def encode(
@@ -177,8 +179,9 @@ class Codec:
         """Compress an image into container bytes.
 
         Args:
-            image: A PIL image, a uint8 array (H, W[, C]) or a path. Any size and mode;
-                alpha is kept losslessly and the mode is restored on decode.
+            image: A PIL image, a uint8 array (H, W[, C]), a path, or an image file's bytes
+                (or binary file object). Any size and mode; alpha is kept losslessly and the
+                mode is restored on decode.
             quality: In the codec's range (``spec.quality_range``: [1, 8] for ``hyperprior``,
                 [1, 3] for ``gan``), fractional allowed; coded with a 1/256 step.
             tile_size: Side in pixels of the tiles that bound memory (a power of two from 64);
@@ -190,7 +193,8 @@ class Codec:
 
         Raises:
             QualityError: Quality outside the codec's range.
-            UnsupportedImageError: Unreadable, empty, too large, or float images.
+            UnsupportedImageError: Unreadable, empty, animated or multi-page, or float images.
+            PixelLimitError: More than ``max_pixels`` pixels.
             TileSizeError: ``tile_size`` is not a power of two, or makes too many tiles.
         """
         split = pixels.split_image(pixels.open_image(image, self.max_pixels))
@@ -202,10 +206,13 @@ class Codec:
         """Compress at the highest quality whose file is at most ``bpp`` bits per pixel.
 
         Bisection on the fractional quality; the whole file (header included) counts.
-        ``tile_size`` as in :meth:`encode`.
+        ``tile_size`` as in :meth:`encode`. A target out of the codec's reach gives the nearest
+        end of its quality range, with a warning either way: above the highest quality's rate,
+        that quality (a smaller file); below the lowest quality's rate, that quality (a file
+        larger than the target).
 
         Raises:
-            QualityError: ``bpp`` is not positive, or even quality 1 exceeds it.
+            QualityError: ``bpp`` is not a positive number.
         """
         if not bpp > 0:
             raise QualityError(f"target bpp must be positive, got {bpp}")
@@ -214,11 +221,11 @@ class Codec:
         low, high = self.spec.quality_range
         best = self._encode_split(split, low, tile_size)
         if len(best) * 8 / num_pixels > bpp:
-            raise QualityError(
-                f"target {bpp} bpp is below the lowest quality's {len(best) * 8 / num_pixels:.4f}"
-            )
+            _warn_out_of_reach(bpp, len(best) * 8 / num_pixels, "below the lowest", low)
+            return best
         top = self._encode_split(split, high, tile_size)
         if len(top) * 8 / num_pixels <= bpp:
+            _warn_out_of_reach(bpp, len(top) * 8 / num_pixels, "at or above the highest", high)
             return top
         for _ in range(_BISECTION_STEPS):
             mid = coded_quality((low + high) / 2, self.spec.name)
@@ -376,12 +383,20 @@ class Latents(NamedTuple):
         return self.y_hat * self.inverse_gain
 
 
+def _warn_out_of_reach(bpp: float, reached_bpp: float, side: str, quality: float) -> None:
+    """Warn that ``encode_to_bpp`` gave the end of the quality range, not the target."""
+    warnings.warn(
+        f"target {bpp:g} bpp is {side} quality's {reached_bpp:.4f} bpp; coded at quality {quality:g}",
+        stacklevel=3,
+    )
+
+
 def coded_quality(quality: float, codec: str = registry.DEFAULT_CODEC) -> float:
     """Validate ``quality`` for ``codec`` and round it to the container's 1/256 grid: the quality a file stores.
 
     Raises:
         QualityError: Not a number in the codec's range.
-        KeyError: Unknown codec.
+        NotRegisteredError: Unknown codec.
     """
     q = registry.get(codec).check_quality(quality)
     return round(q * container.QUALITY_SCALE) / container.QUALITY_SCALE
@@ -399,19 +414,47 @@ def _inflate_plane(stream: bytes, height: int, width: int) -> pixels.UInt8Array:
     return np.frombuffer(plane, dtype=np.uint8).reshape(height, width)
 
 
+def _release(spec: CodecSpec, encoder: str | None, weights: str | None) -> CodecSpec:
+    """The release of ``spec`` to load: the one asked for, else the encoder's, else the current."""
+    if weights is not None:
+        return spec.release(weights)
+    codec_sha256 = registry.get_encoder(encoder).codec_sha256 if encoder else None
+    return spec.release(codec_sha256) if codec_sha256 else spec
+
+
 @functools.lru_cache(maxsize=8)
-def load_codec(name: str = registry.DEFAULT_CODEC, device: str = "cpu") -> Codec:
-    """The process-wide :class:`Codec` for ``name`` on ``device``, loaded on first use."""
-    return Codec(name, device)
+def load_codec(
+    name: str = registry.DEFAULT_CODEC, device: str = "cpu", weights: str | None = None
+) -> Codec:
+    """The process-wide :class:`Codec` for ``name`` (and weights release) on ``device``, loaded on first use."""
+    return Codec(name, device, weights=weights)
+
+
+def weights_release(codec: str, weights_id: str) -> str | None:
+    """The ``weights`` argument of :class:`Codec` that decodes files of ``codec`` stamped
+    ``weights_id`` (8 hex digits): None for the current weights, else that earlier release.
+
+    Raises:
+        WeightsMismatchError: No shipped release of the codec has these weights.
+    """
+    spec = registry.get(codec)
+    if spec.sha256 is None:
+        return None  # no weights shipped at all: loading says so (WeightsNotFoundError)
+    try:
+        release = spec.release(weights_id)
+    except NotRegisteredError as error:
+        raise WeightsMismatchError(f"file was made with weights {weights_id}: {error}") from None
+    return None if release is spec else weights_id
 
 
 def _codec_for(data: bytes) -> Codec:
+    """The codec and weights release that made ``data`` (current or earlier), loaded once."""
     header, _ = container.unpack(data)
     try:
         spec = registry.get_by_id(header.codec_id)
-    except KeyError as error:
-        raise BitstreamError(str(error.args[0])) from None
-    return load_codec(spec.name)
+    except NotRegisteredError as error:
+        raise BitstreamError(str(error)) from None
+    return load_codec(spec.name, weights=weights_release(spec.name, f"{header.weights_id:08x}"))
 
 
 def encode(image: ImageInput, quality: float = 3.0, codec: str = registry.DEFAULT_CODEC) -> bytes:
@@ -434,6 +477,11 @@ def encode(image: ImageInput, quality: float = 3.0, codec: str = registry.DEFAUL
 
 def decode(data: bytes) -> Image.Image:
     """Decode ``.ncc`` bytes with the codec named in their header.
+
+    Raises:
+        TypeError: ``data`` is not bytes (a file name, say: pass the file's bytes).
+        BitstreamError: Corrupt or truncated file, or an unknown codec id.
+        WeightsNotFoundError: The file's codec has no weights installed.
 
     Example:
         >>> image = decode(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
@@ -470,7 +518,7 @@ def classify(data: bytes, top_k: int = 5) -> list[tuple[str, float]]:
         Up to ``top_k`` (class name, probability) pairs, most probable first.
 
     Raises:
-        KeyError: No classification head is shipped for the file's codec.
+        NotRegisteredError: No classification head is shipped for the file's codec.
         BitstreamError, WeightsNotFoundError, WeightsChecksumError: As ``latents``.
 
     Example:
@@ -487,7 +535,7 @@ def segment(data: bytes) -> Image.Image:
     """Semantic segmentation straight from the latents: a palette image of class ids, full size.
 
     Raises:
-        KeyError: No segmentation head is shipped for the file's codec.
+        NotRegisteredError: No segmentation head is shipped for the file's codec.
         BitstreamError, WeightsNotFoundError, WeightsChecksumError: As ``latents``.
 
     Example:
@@ -498,71 +546,3 @@ def segment(data: bytes) -> Image.Image:
     head = heads.shipped_head("segment", codec.spec.name, codec.spec.sha256, y.quality)
     mask = heads.label_mask(head, y.ungained, y.height, y.width)
     return heads.mask_image(mask, head.palette)
-
-
-class FileInfo(NamedTuple):
-    """What ``neuralcodec info`` shows about a file."""
-
-    codec: str
-    quality: float
-    width: int
-    height: int
-    mode: str
-    weights_id: str
-    num_bytes: int
-    bpp: float
-    tile_size: int
-    stream_bytes: list[int]
-    format_version: int
-
-
-def read_info(data: bytes) -> FileInfo:
-    """Parse and verify a file's header without decoding it.
-
-    Raises:
-        BitstreamError: Corrupt file or unknown codec id.
-    """
-    header, streams = container.unpack(data)
-    try:
-        name = registry.get_by_id(header.codec_id).name
-    except KeyError as error:
-        raise BitstreamError(str(error.args[0])) from None
-    return FileInfo(
-        codec=name,
-        quality=header.quality,
-        width=header.width,
-        height=header.height,
-        mode=header.mode,
-        weights_id=f"{header.weights_id:08x}",
-        num_bytes=len(data),
-        bpp=len(data) * 8 / (header.width * header.height),
-        tile_size=header.tile_size,
-        stream_bytes=[len(s) for s in streams],
-        format_version=container.FORMAT_VERSION,
-    )
-
-
-class CodecInfo(NamedTuple):
-    """A registered codec and whether its weights are installed."""
-
-    name: str
-    codec_id: int
-    architecture: str
-    description: str
-    weights: str
-    installed: bool
-
-
-def available_codecs() -> list[CodecInfo]:
-    """Every registered codec, with the path of its weights and whether the file is present."""
-    rows = []
-    for spec in registry.CODECS:
-        try:
-            path = weights.weights_path(spec)
-            location, installed = str(path), path.is_file()
-        except WeightsNotFoundError:
-            location, installed = "(none shipped)", False
-        rows.append(
-            CodecInfo(spec.name, spec.codec_id, spec.architecture, spec.description, location, installed)
-        )
-    return rows

@@ -195,7 +195,13 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
     Raises:
         ContainerError: Bad magic, unknown version, corrupt header or payload, truncated or
             trailing bytes, or a field out of range.
+        TypeError: ``data`` is not bytes-like (a file name, say).
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"expected the bytes of a .ncc file, got {type(data).__name__}; "
+            "for a file, pass Path(name).read_bytes()"
+        )
     data = bytes(data)
     if len(data) < _FIXED.size:
         raise ContainerError(f"file is {len(data)} bytes, shorter than any neuralcodec header")

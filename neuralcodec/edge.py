@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
@@ -37,9 +37,7 @@ from neuralcodec.registry import CodecSpec, EncoderSpec
 
 __all__ = [
     "ENCODER_FORMAT",
-    "EncoderInfo",
     "OnnxEncoder",
-    "available_encoders",
     "encoder_metadata",
     "load_encoder",
     "with_encoder",
@@ -169,28 +167,3 @@ def with_encoder(model: CodecModel, g_a: nn.Module) -> CodecModel:
     clone._modules = dict(model._modules)  # a table of its own, so the swap does not leak back
     clone._modules["g_a"] = g_a
     return clone
-
-
-class EncoderInfo(NamedTuple):
-    """A registered encoder variant and whether it can be loaded here."""
-
-    name: str
-    codec: str
-    kind: str
-    description: str
-    weights: str
-    installed: bool
-
-
-def available_encoders() -> list[EncoderInfo]:
-    """Every registered encoder variant, with its file and whether that file is present."""
-    rows = []
-    for spec in registry.ENCODERS:
-        if spec.weights_file is None:
-            location, installed = "(made at load time)", True
-        else:
-            path = weights.weights_dir() / spec.weights_file
-            location, installed = str(path), path.is_file()
-        rows.append(EncoderInfo(spec.name, spec.codec or "any", spec.kind, spec.description,
-                                location, installed))
-    return rows

@@ -10,6 +10,8 @@ __all__ = [
     "NeuralcodecError",
     "BitstreamError",
     "UnsupportedImageError",
+    "PixelLimitError",
+    "NotRegisteredError",
     "QualityError",
     "TileSizeError",
     "WeightsError",
@@ -18,6 +20,7 @@ __all__ = [
     "WeightsMismatchError",
     "ExportError",
     "MissingDependencyError",
+    "DatasetError",
 ]
 
 
@@ -31,6 +34,35 @@ class BitstreamError(NeuralcodecError, ValueError):
 
 class UnsupportedImageError(NeuralcodecError, ValueError):
     """An image cannot be read or has a mode/size the codec does not handle."""
+
+
+class PixelLimitError(UnsupportedImageError):
+    """An image, or a file's header, declares more pixels than the ``max_pixels`` limit.
+
+    Attributes:
+        size: (width, height), or None when the image reader refused it before saying.
+        limit: The limit in pixels.
+    """
+
+    def __init__(self, size: tuple[int, int] | None, limit: int) -> None:
+        self.size, self.limit = size, limit
+        super().__init__(self.describe("raise max_pixels"))
+
+    def describe(self, remedy: str) -> str:
+        """The message, ending with ``remedy`` (the command line names its flag instead)."""
+        what = "the image" if self.size is None else f"{self.size[0]}x{self.size[1]}"
+        return f"{what} is over the {self.limit}-pixel limit ({remedy})"
+
+
+class NotRegisteredError(NeuralcodecError, KeyError):
+    """No codec, codec id, encoder variant or task head is registered under that key.
+
+    A ``KeyError`` too, for callers that caught the registry's lookups as such; unlike
+    ``KeyError`` its message is printed as is, not quoted.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class QualityError(NeuralcodecError, ValueError):
@@ -63,3 +95,7 @@ class ExportError(NeuralcodecError, ValueError):
 
 class MissingDependencyError(NeuralcodecError, ImportError):
     """An optional package (e.g. onnxruntime, from the ``edge`` extra) is not installed."""
+
+
+class DatasetError(NeuralcodecError, ValueError):
+    """A source tree with no images or an unknown layout, or an output folder made with other settings."""

@@ -2,23 +2,25 @@
 
 Every Pillow mode is reduced to an RGB tensor plus what is needed to restore the original
 mode: an alpha plane (kept losslessly) and a palette. 16-bit images are reduced to 8 bits with
-a warning; EXIF orientation is applied when reading.
+a warning; EXIF orientation is applied when reading; animations and multi-page files are refused.
 """
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
-from neuralcodec.errors import UnsupportedImageError
+from neuralcodec.errors import PixelLimitError, UnsupportedImageError
 
 __all__ = [
     "ImageInput",
@@ -34,7 +36,8 @@ __all__ = [
     "to_array",
 ]
 
-ImageInput = Image.Image | npt.NDArray[np.uint8] | str | Path
+#: A PIL image, a uint8 array, an image file's path, its bytes, or a binary file object.
+ImageInput = Image.Image | npt.NDArray[np.uint8] | str | Path | bytes | IO[bytes]
 UInt8Array = npt.NDArray[np.uint8]
 
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
@@ -59,10 +62,11 @@ class SplitImage:
 
 
 def open_image(source: ImageInput, max_pixels: int | None = None) -> Image.Image:
-    """A Pillow image from a path, an array (H, W[, C]) of uint8, or an image; EXIF applied.
+    """A Pillow image from a file (path, bytes or binary file object), a uint8 array (H, W[, C])
+    or an image; EXIF orientation applied.
 
     Args:
-        source: A path (or binary file object), a uint8 array or a PIL image.
+        source: What to read.
         max_pixels: Largest width x height accepted. For files it is checked on the header,
             before any pixel is decoded, so a small file declaring a huge image costs nothing.
             Pillow's own decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``, errors above
@@ -70,8 +74,9 @@ def open_image(source: ImageInput, max_pixels: int | None = None) -> Image.Image
 
     Raises:
         UnsupportedImageError: The file cannot be read as an image (corrupt, truncated, a
-            decompression bomb), is over ``max_pixels``, or the array has an unsupported shape
-            or dtype.
+            decompression bomb), is animated or has several pages, or the array has an
+            unsupported shape or dtype.
+        PixelLimitError: Over ``max_pixels``.
     """
     if isinstance(source, Image.Image):
         _check_pixels(source.width, source.height, max_pixels)
@@ -85,26 +90,59 @@ def open_image(source: ImageInput, max_pixels: int | None = None) -> Image.Image
             raise UnsupportedImageError(f"arrays need 1, 3 or 4 channels, got {source.shape[2]}")
         _check_pixels(source.shape[1], source.shape[0], max_pixels)
         return Image.fromarray(source.squeeze(2) if source.ndim == 3 and source.shape[2] == 1 else source)
+    return _read_file(source, max_pixels)
+
+
+def _read_file(source: str | Path | bytes | IO[bytes], max_pixels: int | None) -> Image.Image:
+    """Decode an image file, checking its header first; errors name a path, never dump bytes."""
+    name = str(source) if isinstance(source, (str, Path)) else "the image"
     try:
-        with Image.open(source) as image:
-            _check_pixels(image.width, image.height, max_pixels)  # header only: nothing decoded yet
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+            # Header only: nothing is decoded before these checks.
+            _check_pixels(image.width, image.height, max_pixels)
+            _check_still(image, name)
+            if _reads_16_bit_colour(image):
+                warnings.warn(f"16-bit {image.mode} image reduced to 8 bits per sample", stacklevel=4)
             image.load()
             return ImageOps.exif_transpose(image) or image
     except UnsupportedImageError:
         raise
     except Image.DecompressionBombError as error:
+        # Pillow refuses above twice its limit; when that is within ours, the image is over ours.
+        if max_pixels is not None and max_pixels <= 2 * (Image.MAX_IMAGE_PIXELS or 0):
+            raise PixelLimitError(None, max_pixels) from None
         raise UnsupportedImageError(
-            f"{source} is too large to read: {error} (raise PIL.Image.MAX_IMAGE_PIXELS to allow it)"
+            f"{name} is too large to read: {error} (raise PIL.Image.MAX_IMAGE_PIXELS to allow it)"
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise UnsupportedImageError(f"cannot read {source} as an image: {error}") from None
+    except UnidentifiedImageError:
+        raise UnsupportedImageError(f"cannot read {name}: not an image format Pillow reads") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UnsupportedImageError(f"cannot read {name} as an image: {error}") from None
 
 
 def _check_pixels(width: int, height: int, max_pixels: int | None) -> None:
     if max_pixels is not None and width * height > max_pixels:
+        raise PixelLimitError((width, height), max_pixels)
+
+
+def _check_still(image: ImageFile.ImageFile, name: str) -> None:
+    """Refuse animations and multi-page files: coding the first frame alone would drop the rest.
+
+    MPO files (camera JPEGs carrying previews or depth maps as extra frames) are read as their
+    primary image, as every viewer shows them.
+    """
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1 and image.format != "MPO":
         raise UnsupportedImageError(
-            f"{width}x{height} is over the {max_pixels}-pixel limit (raise max_pixels)"
+            f"{name} has {frames} frames (animated or multi-page); only still images are "
+            "coded: extract the frame to code first"
         )
+
+
+def _reads_16_bit_colour(image: ImageFile.ImageFile) -> bool:
+    """Whether Pillow will decode this file's 16-bit colour samples to 8 bits (RGB, RGBA files)."""
+    rawmodes = [args[0] if isinstance(args, tuple) else args for _, _, _, args, *_ in image.tile]
+    return image.mode in ("RGB", "RGBA") and any(";16" in str(mode) for mode in rawmodes)
 
 
 def split_image(image: Image.Image) -> SplitImage:

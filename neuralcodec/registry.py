@@ -1,27 +1,34 @@
 """The one table of codecs: stable ids, architectures, weight files and the quality scale.
 
 Pure data, no I/O. A ``codec_id`` is written into every file and is never reused or renumbered.
+Importing this module does not import torch: the architectures (:data:`ARCHITECTURES`,
+:data:`ENCODER_ARCHITECTURES`) are built from the model classes on first use, so that
+``neuralcodec models`` and ``info`` start fast.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from neuralcodec.errors import QualityError
-from neuralcodec.models import (
-    CodecModel,
-    GenerativeConfig,
-    GenerativeHyperprior,
-    HyperpriorConfig,
-    MeanScaleHyperprior,
-)
-from neuralcodec.models.encoders import EncoderConfig
+from neuralcodec.errors import NotRegisteredError, QualityError
+
+if TYPE_CHECKING:
+    from neuralcodec.models import CodecModel, HyperpriorConfig
+    from neuralcodec.models.encoders import EncoderConfig
+
+    ARCHITECTURES: Mapping[str, HyperpriorConfig]
+    ENCODER_ARCHITECTURES: Mapping[str, EncoderConfig]
 
 __all__ = [
     "MSE_LAMBDAS",
     "GAN_LAMBDAS",
     "ARCHITECTURES",
+    "WeightsRelease",
     "CodecSpec",
     "CODECS",
     "DEFAULT_CODEC",
@@ -39,19 +46,53 @@ MSE_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.18)
 #: only place its initial gains (train/gan_init.py); its training targets bits per pixel.
 GAN_LAMBDAS = (0.0003, 0.0007, 0.0015)
 
-#: Architectures by name, with their sizes.
-ARCHITECTURES: dict[str, HyperpriorConfig] = {
-    "mean-scale-tiny": HyperpriorConfig(N=8, M=12),  # unit tests only
-    "mean-scale": HyperpriorConfig(N=128, M=192),  # Minnen 2018 low-rate size
-    "mean-scale-large": HyperpriorConfig(N=192, M=320),  # Minnen 2018 high-rate size
-    "generative-tiny": GenerativeConfig(N=8, M=12, residual_blocks=1),  # unit tests only
-    "generative": GenerativeConfig(N=128, M=192, num_qualities=3),
-}
-#: The model class of each configuration type.
-_MODEL_CLASSES: dict[type[HyperpriorConfig], type[MeanScaleHyperprior]] = {
-    HyperpriorConfig: MeanScaleHyperprior,
-    GenerativeConfig: GenerativeHyperprior,
-}
+
+@functools.cache
+def _architectures() -> Mapping[str, HyperpriorConfig]:
+    """Architectures by name, with their sizes (:data:`ARCHITECTURES`)."""
+    from neuralcodec.models import GenerativeConfig, HyperpriorConfig
+
+    return MappingProxyType({
+        "mean-scale-tiny": HyperpriorConfig(N=8, M=12),  # unit tests only
+        "mean-scale": HyperpriorConfig(N=128, M=192),  # Minnen 2018 low-rate size
+        "mean-scale-large": HyperpriorConfig(N=192, M=320),  # Minnen 2018 high-rate size
+        "generative-tiny": GenerativeConfig(N=8, M=12, residual_blocks=1),  # unit tests only
+        "generative": GenerativeConfig(N=128, M=192, num_qualities=3),
+    })
+
+
+@functools.cache
+def _encoder_architectures() -> Mapping[str, EncoderConfig]:
+    """Encoder-variant architectures by name (:data:`ENCODER_ARCHITECTURES`)."""
+    from neuralcodec.models.encoders import EncoderConfig
+
+    return MappingProxyType({
+        "pruned-tiny": EncoderConfig(widths=(4, 4, 4), M=12),  # unit tests only (pairs with test-tiny)
+        "pruned-50": EncoderConfig(widths=(64, 64, 64), M=192),  # half the hidden channels of g_a
+        "separable-96": EncoderConfig(widths=(96, 96, 96), M=192, separable=True),
+    })
+
+
+def __getattr__(name: str) -> object:
+    """The architecture tables, built (and torch imported) when first read."""
+    if name == "ARCHITECTURES":
+        return _architectures()
+    if name == "ENCODER_ARCHITECTURES":
+        return _encoder_architectures()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@dataclass(frozen=True)
+class WeightsRelease:
+    """An earlier weight file of a codec, still shipped so that its files keep decoding.
+
+    Attributes:
+        weights_file: File name under ``weights/``.
+        sha256: Hex sha256 of the file (its first 8 digits are the files' weights id).
+    """
+
+    weights_file: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +107,8 @@ class CodecSpec:
         weights_file: File name under ``weights/``, or None when none is shipped.
         sha256: Hex sha256 of the weights file.
         description: One line for ``neuralcodec models``.
+        previous_weights: Earlier releases of the weights, newest first: files made with
+            them decode with them, and heads or encoders made for them use them.
     """
 
     name: str
@@ -75,6 +118,29 @@ class CodecSpec:
     weights_file: str | None
     sha256: str | None
     description: str
+    previous_weights: tuple[WeightsRelease, ...] = ()
+
+    def releases(self) -> tuple[CodecSpec, ...]:
+        """This spec, then one spec per previous weight file (the same codec, other weights)."""
+        return (self, *(
+            replace(self, weights_file=r.weights_file, sha256=r.sha256, previous_weights=())
+            for r in self.previous_weights
+        ))
+
+    def release(self, sha256_prefix: str) -> CodecSpec:
+        """The spec of the release whose sha256 starts with ``sha256_prefix`` (e.g. a file's weights id).
+
+        Raises:
+            NotRegisteredError: No release of this codec has such weights.
+        """
+        prefix = sha256_prefix.lower()
+        found = next((r for r in self.releases() if r.sha256 and r.sha256.startswith(prefix)), None)
+        if found is None or not prefix:
+            known = ", ".join(r.sha256[:8] for r in self.releases() if r.sha256) or "none"
+            raise NotRegisteredError(
+                f"codec {self.name!r} has no weights {sha256_prefix!r}; shipped: {known}"
+            )
+        return found
 
     @property
     def quality_range(self) -> tuple[float, float]:
@@ -110,7 +176,7 @@ class CodecSpec:
     @property
     def config(self) -> HyperpriorConfig:
         """The architecture's configuration."""
-        return ARCHITECTURES[self.architecture]
+        return _architectures()[self.architecture]
 
     @property
     def config_dict(self) -> dict[str, object]:
@@ -119,7 +185,19 @@ class CodecSpec:
 
     def build(self) -> CodecModel:
         """A randomly initialised model of this codec's architecture."""
-        return _MODEL_CLASSES[type(self.config)](self.config, self.lambdas)
+        from neuralcodec.models import (
+            GenerativeConfig,
+            GenerativeHyperprior,
+            HyperpriorConfig,
+            MeanScaleHyperprior,
+        )
+
+        # The model class of each configuration type.
+        model_classes: dict[type[HyperpriorConfig], type[MeanScaleHyperprior]] = {
+            HyperpriorConfig: MeanScaleHyperprior,
+            GenerativeConfig: GenerativeHyperprior,
+        }
+        return model_classes[type(self.config)](self.config, self.lambdas)
 
 
 CODECS: tuple[CodecSpec, ...] = (
@@ -167,11 +245,11 @@ def get(name: str) -> CodecSpec:
     """The codec registered under ``name``.
 
     Raises:
-        KeyError: No such codec (the message lists the known names).
+        NotRegisteredError: No such codec (the message lists the known names).
     """
     spec = next((s for s in CODECS if s.name == name), None)
     if spec is None:
-        raise KeyError(f"unknown codec {name!r}; known: {', '.join(s.name for s in CODECS)}")
+        raise NotRegisteredError(f"unknown codec {name!r}; known: {', '.join(s.name for s in CODECS)}")
     return spec
 
 
@@ -179,24 +257,16 @@ def get_by_id(codec_id: int) -> CodecSpec:
     """The codec with the stable id ``codec_id``.
 
     Raises:
-        KeyError: No codec has that id.
+        NotRegisteredError: No codec has that id.
     """
     spec = next((s for s in CODECS if s.codec_id == codec_id), None)
     if spec is None:
-        raise KeyError(f"unknown codec id {codec_id}")
+        raise NotRegisteredError(f"unknown codec id {codec_id}")
     return spec
 
 
 # Encoder variants: replacements for a codec's analysis transform g_a (x -> y, before the gain).
 # The decoder side stays the codec's, so their files decode with the codec's shipped weights.
-
-#: Encoder-variant architectures by name (neuralcodec.models.encoders).
-ENCODER_ARCHITECTURES: dict[str, EncoderConfig] = {
-    "pruned-tiny": EncoderConfig(widths=(4, 4, 4), M=12),  # unit tests only (pairs with test-tiny)
-    "pruned-50": EncoderConfig(widths=(64, 64, 64), M=192),  # half the hidden channels of g_a
-    "separable-96": EncoderConfig(widths=(96, 96, 96), M=192, separable=True),
-}
-
 
 @dataclass(frozen=True)
 class EncoderSpec:
@@ -213,6 +283,8 @@ class EncoderSpec:
         weights_file: File name under ``weights/``, or None.
         sha256: Hex sha256 of the file.
         description: One line for ``neuralcodec models``.
+        codec_sha256: The sha256 of the codec weights it was made for (a release of
+            ``codec``), or None for a variant derived at load time.
     """
 
     name: str
@@ -222,6 +294,7 @@ class EncoderSpec:
     weights_file: str | None
     sha256: str | None
     description: str
+    codec_sha256: str | None = None
 
 
 ENCODERS: tuple[EncoderSpec, ...] = (
@@ -242,6 +315,7 @@ ENCODERS: tuple[EncoderSpec, ...] = (
         weights_file="hyperprior-encoder-fp16-44d42420.onnx",
         sha256="44d424202eedc2fa3dfd693fc6206ce2652309867deb2bba0281c0bf7c8cb6e9",
         description="the shipped g_a in float16 (ONNX, half the file size), run by onnxruntime",
+        codec_sha256="583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
     ),
     EncoderSpec(
         name="pruned-50",
@@ -251,6 +325,7 @@ ENCODERS: tuple[EncoderSpec, ...] = (
         weights_file="hyperprior-encoder-pruned-50-59890033.safetensors",
         sha256="59890033b72d1cf1b080607d112f67d182d9c3c74ee72b8cd9c8525d552ccdaf",
         description="g_a pruned to half its hidden channels (28% of the MACs), fine-tuned on photos",
+        codec_sha256="583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
     ),
 )
 
@@ -259,9 +334,9 @@ def get_encoder(name: str) -> EncoderSpec:
     """The encoder variant registered under ``name``.
 
     Raises:
-        KeyError: No such encoder (the message lists the known names).
+        NotRegisteredError: No such encoder (the message lists the known names).
     """
     spec = next((s for s in ENCODERS if s.name == name), None)
     if spec is None:
-        raise KeyError(f"unknown encoder {name!r}; known: {', '.join(s.name for s in ENCODERS)}")
+        raise NotRegisteredError(f"unknown encoder {name!r}; known: {', '.join(s.name for s in ENCODERS)}")
     return spec

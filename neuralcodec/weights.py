@@ -3,32 +3,41 @@
 Files are safetensors (no pickle) named ``<codec>-<sha256[:8]>.safetensors``. Their metadata
 carries ``codec``, ``codec_id``, ``config`` (JSON), ``format`` and ``git_sha``; the loader checks
 the sha256 and the metadata against the registry, then loads with ``strict=True``.
+
+The weights are installed with the package, as its data folder ``neuralcodec/_weights``: in a
+source checkout that folder is a link to the top-level ``weights/``, and building a wheel
+copies the files into it. Finding them (``neuralcodec models``) does not import torch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import json
 import os
 from pathlib import Path
-
-from safetensors import safe_open
-from safetensors.torch import load_file
+from typing import TYPE_CHECKING
 
 from neuralcodec.errors import WeightsChecksumError, WeightsError, WeightsNotFoundError
-from neuralcodec.models import CodecModel
 from neuralcodec.registry import CodecSpec
+
+if TYPE_CHECKING:
+    from neuralcodec.models import CodecModel
 
 __all__ = ["WEIGHTS_FORMAT", "weights_dir", "weights_path", "sha256_file", "weights_id", "load_model"]
 
 WEIGHTS_FORMAT = "neuralcodec-weights-1"
 _ENV = "NEURALCODEC_WEIGHTS"
+_PACKAGE_DATA = "_weights"
 
 
 def weights_dir() -> Path:
-    """``$NEURALCODEC_WEIGHTS`` if set, else the repository's ``weights/`` folder."""
+    """``$NEURALCODEC_WEIGHTS`` if set, else the weights installed with the package."""
     env = os.environ.get(_ENV)
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "weights"
+    if env:
+        return Path(env)
+    # A wheel installs regular files, so the traversable is a real folder.
+    return Path(str(importlib.resources.files("neuralcodec") / _PACKAGE_DATA)).resolve()
 
 
 def weights_path(spec: CodecSpec) -> Path:
@@ -70,6 +79,9 @@ def load_model(spec: CodecSpec) -> tuple[CodecModel, int]:
         WeightsChecksumError: Its sha256 differs from the registry's.
         WeightsError: Its metadata does not describe this codec.
     """
+    from safetensors import safe_open
+    from safetensors.torch import load_file  # torch: only when a model is loaded
+
     path = weights_path(spec)
     if not path.is_file():
         raise WeightsNotFoundError(

@@ -10,6 +10,8 @@ import hashlib
 import json
 import math
 import os
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,23 @@ def export_weights(
     return path, digest
 
 
+def png_file(width: int, height: int, bit_depth: int, pixel_rows: bytes) -> bytes:
+    """An RGB PNG file written by hand: any declared size (the rows may be missing) or 16 bits."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, 2, 0, 0, 0)
+    data = chunk(b"IDAT", zlib.compress(pixel_rows)) if pixel_rows else b""
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + data + chunk(b"IEND", b"")
+
+
+def png_rgb16(rgb: np.ndarray) -> bytes:
+    """A 16-bit-per-sample RGB PNG of ``rgb`` (H, W, 3) uint16 (Pillow writes none)."""
+    rows = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in rgb)
+    return png_file(rgb.shape[1], rgb.shape[0], 16, rows)
+
+
 def write_photos(folder: Path, count: int, size: int = 200, seed: int = 0) -> None:
     """Write ``count`` synthetic photos (gradients and noise, ``size`` px square) as PNG."""
     folder.mkdir(parents=True)
@@ -145,3 +164,45 @@ def quiet_trainer(root: Path, **options: object) -> Any:
         enable_progress_bar=False, enable_model_summary=False, default_root_dir=root,
     )
     return pl.Trainer(**{**defaults, **options})
+
+
+def compress(*args: object) -> int:
+    """``neuralcodec compress --codec test-tiny ARGS``; returns the exit status."""
+    from neuralcodec.cli import main
+
+    return main(["compress", "--codec", TINY, *map(str, args)])
+
+
+def decompress(*args: object) -> int:
+    """``neuralcodec decompress ARGS``; returns the exit status."""
+    from neuralcodec.cli import main
+
+    return main(["decompress", *map(str, args)])
+
+
+def no_leftovers(folder: Path) -> None:
+    """No temporary files are left in ``folder``."""
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".part") or p.name.startswith(".")]
+
+
+def one_line_error(code: int, capsys: pytest.CaptureFixture[str], match: str, status: int) -> str:
+    """Check a command's exit ``status`` and its one ``neuralcodec: error:`` line on stderr
+    (containing ``match``, no traceback); returns that line."""
+    err = capsys.readouterr().err
+    assert code == status, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("neuralcodec: error: ") and match in lines[0], lines[0]
+    return lines[0]
+
+
+def usage_error(capsys: pytest.CaptureFixture[str], match: str, *argv: object) -> None:
+    """Check that argparse refuses ``neuralcodec *argv``: status 2, ``match`` in its message."""
+    from neuralcodec.cli import main
+
+    with pytest.raises(SystemExit) as caught:
+        main([str(arg) for arg in argv])
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and "Traceback" not in err
+    assert match in err.strip().splitlines()[-1], err

@@ -358,14 +358,24 @@ def test_encode_to_bpp(tiny_codec: Codec, tiny_image: Image.Image) -> None:
     # A looser target never picks a smaller file.
     looser = tiny_codec.encode_to_bpp(tiny_image, (target + high) / 2)
     assert len(looser) >= len(data)
-    # At or above the top quality's rate: the top quality.
-    assert tiny_codec.encode_to_bpp(tiny_image, high) == tiny_codec.encode(tiny_image, 8)
     assert len(tiny_codec.encode_to_bpp(tiny_image, low)) * 8 / pixels <= low
 
 
-@pytest.mark.parametrize("bpp", [0.01, 0.0, -1.0, math.nan])
-def test_encode_to_bpp_impossible(tiny_codec: Codec, tiny_image: Image.Image, bpp: float) -> None:
-    with pytest.raises(QualityError):
+@pytest.mark.parametrize(("target", "quality"), [(0.01, 1), ("top", 8), ("100 x top", 8)])
+def test_encode_to_bpp_out_of_reach(
+    tiny_codec: Codec, tiny_image: Image.Image, target: float | str, quality: int
+) -> None:
+    """Both ends alike: the nearest end of the quality range, with a warning that says so."""
+    top = len(tiny_codec.encode(tiny_image, 8)) * 8 / (67 * 45)
+    bpp = {"top": top, "100 x top": 100 * top}.get(target, target)  # type: ignore[call-overload]
+    side = "below the lowest" if quality == 1 else "at or above the highest"
+    with pytest.warns(UserWarning, match=f"{side} quality's .* bpp; coded at quality {quality}$"):
+        assert tiny_codec.encode_to_bpp(tiny_image, bpp) == tiny_codec.encode(tiny_image, quality)
+
+
+@pytest.mark.parametrize("bpp", [0.0, -1.0, math.nan])
+def test_encode_to_bpp_needs_a_positive_target(tiny_codec: Codec, tiny_image: Image.Image, bpp: float) -> None:
+    with pytest.raises(QualityError, match="positive"):
         tiny_codec.encode_to_bpp(tiny_image, bpp)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from neuralcodec_testing import TINY, TINY_WEIGHTS_ID, make_tiny_image
+from neuralcodec_testing import TINY, TINY_WEIGHTS_ID, make_tiny_image, one_line_error, usage_error
 from PIL import Image
 from safetensors.torch import save_file
 
@@ -133,13 +133,6 @@ def test_encoder_checksum_and_codec_are_checked(
         Codec(TINY, encoder="other-codec")
 
 
-def _one_line_error(code: int, capsys: pytest.CaptureFixture[str], match: str) -> None:
-    err = capsys.readouterr().err
-    assert code == 2 and "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("neuralcodec: error: ") and match in lines[0], err
-
-
 def test_cli_compress_with_encoder(
     tiny_encoder: registry.EncoderSpec, tiny_image: Image.Image, tmp_path: Path
 ) -> None:
@@ -163,8 +156,8 @@ def test_cli_unknown_encoder(
 ) -> None:
     source = tmp_path / "tiny.png"
     tiny_image.save(source)
-    code = main(["compress", str(source), "--codec", TINY, "--encoder", "nope", "-o", str(tmp_path / "x.ncc")])
-    _one_line_error(code, capsys, "unknown encoder 'nope'")
+    usage_error(capsys, "invalid choice: 'nope'", "compress", source, "--codec", TINY, "--encoder", "nope",
+                "-o", tmp_path / "x.ncc")
     assert not (tmp_path / "x.ncc").exists()
 
 
@@ -172,9 +165,9 @@ def test_cli_unsupported_format(installed_tiny: registry.CodecSpec, tmp_path: Pa
                                 capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["export", "--codec", TINY, "--part", "encoder", "--format", "tflite",
                  "-o", str(tmp_path / "e.tflite")])
-    _one_line_error(code, capsys, "unsupported format 'tflite'")
+    one_line_error(code, capsys, "unsupported format 'tflite'", status=2)
     code = main(["export", "--codec", TINY, "--part", "entropy", "-o", str(tmp_path / "e.onnx")])
-    _one_line_error(code, capsys, "unknown part 'entropy'")
+    one_line_error(code, capsys, "unknown part 'entropy'", status=2)
     assert not list(tmp_path.iterdir())
 
 
@@ -183,4 +176,4 @@ def test_cli_export(installed_tiny: registry.CodecSpec, tmp_path: Path, capsys: 
     assert main(["export", "--codec", TINY, "--part", "decoder", "-o", str(out)]) == 0
     assert [i.name for i in _session(out).get_inputs()] == ["y_hat", "inverse_gain"]
     code = main(["export", "--codec", TINY, "--part", "decoder", "-o", str(out)])
-    _one_line_error(code, capsys, "exists")
+    one_line_error(code, capsys, "exists", status=1)

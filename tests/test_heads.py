@@ -17,7 +17,7 @@ from PIL import Image
 
 import neuralcodec
 from neuralcodec import cli, heads
-from neuralcodec.errors import WeightsChecksumError, WeightsError, WeightsNotFoundError
+from neuralcodec.errors import NotRegisteredError, WeightsChecksumError, WeightsError, WeightsNotFoundError
 from neuralcodec.heads import HeadConfig, HeadSpec, build_head
 from neuralcodec_testing import TINY, make_tiny_image
 
@@ -180,7 +180,7 @@ def test_export_classify_and_segment_cli(trained, tmp_path: Path, monkeypatch: p
         assert mask.mode == "P" and mask.size == SIZE
         assert int(np.asarray(mask).max()) < 11
         assert mask.getpalette()[:6] == [128, 128, 128, 128, 0, 0]  # CamVid colours
-    assert cli.main(["segment", str(ncc), "-o", str(mask_path)]) == 2  # exists, no -f
+    assert cli.main(["segment", str(ncc), "-o", str(mask_path)]) == 1  # exists, no -f
     assert "exists" in capsys.readouterr().err
 
 
@@ -189,10 +189,10 @@ def test_cli_without_a_head(installed_tiny, tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(heads.registry, "HEADS", ())
     ncc = tmp_path / "image.ncc"
     ncc.write_bytes(neuralcodec.encode(make_tiny_image(*SIZE), quality=2, codec=TINY))
-    assert cli.main(["classify", str(ncc)]) == 2
+    assert cli.main(["classify", str(ncc)]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no 'classify' head" in err
-    assert cli.main(["segment", str(ncc), "-o", str(tmp_path / "m.png")]) == 2
+    assert err.count("\n") == 1 and f"{ncc}: no 'classify' head" in err
+    assert cli.main(["segment", str(ncc), "-o", str(tmp_path / "m.png")]) == 1
     assert not (tmp_path / "m.png").exists()
 
 
@@ -220,7 +220,7 @@ def test_nearest_quality_head(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(heads.registry, "HEADS", table)
     assert heads.find_head("classify", "c", "s", 3.4).quality == 2.0
     assert heads.find_head("classify", "c", "s", 3.5).quality == 5.0  # ties go up
-    with pytest.raises(KeyError):
+    with pytest.raises(NotRegisteredError):
         heads.find_head("classify", "c", "other-weights", 2.0)
 
 

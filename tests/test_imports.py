@@ -49,7 +49,38 @@ def test_no_submodule_loads(loaded: dict[str, list[str]], forbidden: str) -> Non
 
 def test_the_probe_sees_the_package(loaded: dict[str, list[str]]) -> None:
     """The check itself works: the modules it walked and their dependencies are listed."""
-    expected = {"neuralcodec.cli", "neuralcodec.metrics", "neuralcodec.models.fixed_point"}
+    expected = {"neuralcodec.cli", "neuralcodec.cli.coding", "neuralcodec.metrics", "neuralcodec.models.fixed_point"}
     assert expected <= set(loaded["submodules"])
-    assert {"neuralcodec.api", "torch", "compressai"} <= set(loaded["package"])
-    assert "neuralcodec.cli" in loaded["all"]
+    assert {"neuralcodec.api", "torch", "compressai", "neuralcodec.cli"} <= set(loaded["all"])
+
+
+@pytest.mark.parametrize("heavy", ["torch", "compressai", "neuralcodec.api"])
+def test_import_neuralcodec_is_light(loaded: dict[str, list[str]], heavy: str) -> None:
+    """Importing the package, its errors and registry loads no torch (PEP 562 for the API)."""
+    assert not _offenders(loaded["package"], heavy)
+
+
+_COMMAND_PROBE = """
+import json, sys
+from neuralcodec.cli import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exit:
+    status = exit.code
+print(json.dumps({"status": status, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["models"], ["info", "FILE"],
+                                  ["compress", "--help"], ["decompress", "--help"]])
+def test_light_commands_import_no_torch(argv: list[str], tmp_path: Path) -> None:
+    """``--help``, ``--version``, ``models`` and ``info`` answer without loading torch or compressai."""
+    ncc = tmp_path / "tiny.ncc"
+    ncc.write_bytes((ROOT / "tests" / "expected" / "container-rgb.bin").read_bytes())
+    argv = [str(ncc) if arg == "FILE" else arg for arg in argv]
+    result = subprocess.run([sys.executable, "-c", _COMMAND_PROBE, *argv], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report["status"] == 0, result.stderr
+    for heavy in ("torch", "compressai", "neuralcodec.api"):
+        assert not _offenders(report["modules"], heavy), f"{argv} loaded {heavy}"

@@ -35,8 +35,10 @@ def spec_for(path: Path, sha256: str | None) -> registry.CodecSpec:
 
 
 def test_weights_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The package data folder, which in a checkout is the top-level weights/; or the variable."""
     monkeypatch.delenv("NEURALCODEC_WEIGHTS", raising=False)
-    assert weights.weights_dir() == Path(weights.__file__).resolve().parent.parent / "weights"
+    package = Path(neuralcodec.__file__).parent
+    assert weights.weights_dir() == (package / "_weights").resolve() == (package.parent / "weights").resolve()
     monkeypatch.setenv("NEURALCODEC_WEIGHTS", str(tmp_path))
     assert weights.weights_dir() == tmp_path
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from neuralcodec.dataset.bitstreams import INPUTS, BitstreamDataset
 from neuralcodec.dataset.bulk import BulkResult, compress_dataset
-from neuralcodec.dataset.errors import DatasetError
+from neuralcodec.errors import DatasetError
 from neuralcodec.dataset.manifest import DatasetInfo, Record, read_info, read_manifest
 from neuralcodec.dataset.sources import LAYOUTS, Item, SourceTree, scan
 

@@ -45,7 +45,7 @@ from torch.utils.data import Dataset
 
 from neuralcodec import api, pixels
 from neuralcodec.dataset import manifest
-from neuralcodec.dataset.errors import DatasetError
+from neuralcodec.errors import DatasetError
 from neuralcodec.dataset.manifest import DatasetInfo, Record
 
 __all__ = ["INPUTS", "BitstreamDataset"]
@@ -126,7 +126,8 @@ class BitstreamDataset(Dataset[dict[str, Any]]):
     def codec(self) -> api.Codec:
         """The codec that decodes the bitstreams (loaded on first use in each process)."""
         if self._codec is None:
-            self._codec = api.load_codec(self.info.codec)
+            release = api.weights_release(self.info.codec, self.info.weights_id)
+            self._codec = api.load_codec(self.info.codec, weights=release)
         return self._codec
 
     def __len__(self) -> int:

@@ -42,7 +42,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from neuralcodec import api, pixels
 from neuralcodec.dataset import manifest
-from neuralcodec.dataset.errors import DatasetError
+from neuralcodec.errors import DatasetError
 from neuralcodec.dataset.manifest import DatasetInfo, Record
 from neuralcodec.dataset.sources import CITYSCAPES_IGNORE, CITYSCAPES_TRAIN_IDS, Item, SourceTree, scan
 from neuralcodec.errors import BitstreamError, NeuralcodecError

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from neuralcodec.dataset.errors import DatasetError
+from neuralcodec.errors import DatasetError
 
 __all__ = [
     "FORMAT",

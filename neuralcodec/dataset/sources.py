@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from neuralcodec.dataset.errors import DatasetError
+from neuralcodec.errors import DatasetError
 
 __all__ = [
     "IMAGE_SUFFIXES",

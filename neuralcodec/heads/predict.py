@@ -24,7 +24,7 @@ def shipped_head(task: str, codec: str, codec_sha256: str | None, quality: float
     """The verified shipped head for ``task`` on ``codec`` nearest to ``quality``, loaded once.
 
     Raises:
-        KeyError: None is shipped for this task and codec.
+        NotRegisteredError: None is shipped for this task and codec.
         WeightsNotFoundError, WeightsChecksumError, WeightsError: As :func:`load_head`.
     """
     return _load_cached(find_head(task, codec, codec_sha256, quality))

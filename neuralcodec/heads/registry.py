@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from neuralcodec.errors import NotRegisteredError
+
 __all__ = [
     "HeadSpec",
     "HEADS",
@@ -109,11 +111,11 @@ def find_head(task: str, codec: str, codec_sha256: str | None, quality: float) -
     Ties go to the higher quality.
 
     Raises:
-        KeyError: No head is shipped for this task and codec.
+        NotRegisteredError: No head is shipped for this task and codec.
     """
     matches = [
         h for h in HEADS if h.task == task and h.codec == codec and h.codec_sha256 == codec_sha256
     ]
     if not matches:
-        raise KeyError(f"no {task!r} head is shipped for codec {codec!r} with these weights")
+        raise NotRegisteredError(f"no {task!r} head is shipped for codec {codec!r} with these weights")
     return min(matches, key=lambda h: (abs(h.quality - quality), -h.quality))

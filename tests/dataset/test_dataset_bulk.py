@@ -165,13 +165,14 @@ def test_cli_compress_dataset(
     assert [r.quality for r in read_manifest(out)] == [3.0, 3.0]
     assert main(argv) == 0
     assert "(0 coded, 2 already done)" in capsys.readouterr().out
-    for bad, message in (
-        (["compress-dataset", str(tmp_path / "nope"), str(out)], "is not a folder"),
-        (argv[:3] + ["--codec", "test-tiny", "--layout", "coco"], "unknown layout"),
-        (argv[:3] + ["--codec", "test-tiny", "--split", "val"], "no split 'val'"),
-        (argv[:3] + ["--codec", "test-tiny", "-q", "5", "--split", "test"], "quality=3.0"),
+    for bad, message, status in (  # 2: usage errors, 1: what the files or folders refuse
+        (["compress-dataset", str(tmp_path / "nope"), str(out)], "is not a folder", 1),
+        (argv[:3] + ["--codec", "test-tiny", "--layout", "coco"], "unknown layout", 2),
+        (argv[:3] + ["--codec", "test-tiny", "--split", "val"], "no split 'val'", 1),
+        (argv[:3] + ["--codec", "test-tiny", "-q", "5", "--split", "test"], "quality=3.0", 1),
+        (argv[:3] + ["--codec", "test-tiny", "-q", "9"], "quality must be in [1, 8]", 2),
     ):
-        assert main(bad) == 2
+        assert main(bad) == status
         err = capsys.readouterr().err
         assert err.startswith("neuralcodec: error: ") and message in err and err.count("\n") == 1
 

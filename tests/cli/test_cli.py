@@ -1,65 +1,26 @@
-"""The command line through ``main([...])``, with test-tiny registered with exported weights."""
+"""The command line through ``main([...])``: compress, decompress, info, models and their errors."""
 
 from __future__ import annotations
 
-import warnings
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from neuralcodec_testing import DATA, TINY, make_tiny_image
+from neuralcodec_testing import (
+    DATA,
+    TINY,
+    compress,
+    decompress,
+    make_tiny_image,
+    no_leftovers,
+    one_line_error,
+    usage_error,
+)
 from PIL import Image
 
 from neuralcodec import Codec, api, container, registry
 from neuralcodec.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _tiny_installed(request: pytest.FixtureRequest) -> None:
-    """Every test but the shipped-weights one sees test-tiny registered with exported weights."""
-    if request.node.get_closest_marker("weights") is None:
-        request.getfixturevalue("installed_tiny")
-
-
-@pytest.fixture(autouse=True)
-def _restore_formatwarning(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # main() replaces it
-
-
-@pytest.fixture
-def image_file(tmp_path: Path, tiny_image: Image.Image) -> Path:
-    path = tmp_path / "tiny.png"
-    tiny_image.save(path)
-    return path
-
-
-def compress(*args: object) -> int:
-    return main(["compress", "--codec", TINY, *map(str, args)])
-
-
-def decompress(*args: object) -> int:
-    return main(["decompress", *map(str, args)])
-
-
-def assert_user_error(code: int, capsys: pytest.CaptureFixture[str], match: str, progress: bool = False) -> str:
-    """Exit status 2 and exactly one line on stderr, no traceback.
-
-    ``progress``: several inputs show a progress bar first (redrawn with carriage returns).
-    """
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "Traceback" not in err
-    if progress:
-        err = err.rsplit("\r", 1)[-1].split("\n", 1)[-1]
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("neuralcodec: error: ")
-    assert match in lines[0], lines[0]
-    return lines[0]
-
-
-def no_leftovers(folder: Path) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.endswith(".part") or p.name.startswith(".")]
 
 
 def test_compress_then_decompress(
@@ -124,15 +85,18 @@ def test_models(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert_user_error(compress(tmp_path / "missing.png"), capsys, "no such file")
-    assert_user_error(decompress(tmp_path / "missing.ncc"), capsys, "missing.ncc")
-    assert_user_error(main(["info", str(tmp_path / "missing.ncc")]), capsys, "missing.ncc")
+    """A runtime error: status 1, one line naming the file."""
+    missing = "No such file or directory"
+    one_line_error(compress(tmp_path / "missing.png"), capsys, f"{tmp_path / 'missing.png'}: {missing}", status=1)
+    one_line_error(decompress(tmp_path / "missing.ncc"), capsys, f"{tmp_path / 'missing.ncc'}: {missing}", status=1)
+    one_line_error(main(["info", str(tmp_path / "missing.ncc")]), capsys, "missing.ncc", status=1)
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("quality", ["0", "9", "nan", "-1"])
 def test_bad_quality(image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], quality: str) -> None:
-    assert_user_error(compress(image_file, "-q", quality, "-o", tmp_path / "out.ncc"), capsys, "quality")
+    """A usage error: status 2."""
+    one_line_error(compress(image_file, "-q", quality, "-o", tmp_path / "out.ncc"), capsys, "quality", status=2)
     assert not (tmp_path / "out.ncc").exists()
     no_leftovers(tmp_path)
 
@@ -147,7 +111,7 @@ def test_unparsable_quality_is_a_usage_error(image_file: Path, capsys: pytest.Ca
 def test_unreadable_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not a png")
-    assert_user_error(compress(bad, "-o", tmp_path / "bad.ncc"), capsys, "cannot read")
+    one_line_error(compress(bad, "-o", tmp_path / "bad.ncc"), capsys, f"{bad}: cannot read", status=1)
     assert not (tmp_path / "bad.ncc").exists()
 
 
@@ -171,22 +135,24 @@ def test_corrupt_ncc(
         data = bytearray()
     encoded.write_bytes(bytes(data))
     capsys.readouterr()
-    assert_user_error(decompress(encoded, "-o", tmp_path / "out.png"), capsys, message)
+    line = one_line_error(decompress(encoded, "-o", tmp_path / "out.png"), capsys, message, status=1)
+    assert line.startswith(f"neuralcodec: error: {encoded}: ")  # the message names the file
     assert not (tmp_path / "out.png").exists()
-    assert_user_error(main(["info", str(encoded)]), capsys, message)
+    line = one_line_error(main(["info", str(encoded)]), capsys, message, status=1)
+    assert line.startswith(f"neuralcodec: error: {encoded}: ")
     no_leftovers(tmp_path)
 
 
 def test_existing_output_is_not_touched(image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     existing = tmp_path / "out.ncc"
     existing.write_bytes(b"precious")
-    assert_user_error(compress(image_file, "-o", existing), capsys, "-f")
+    one_line_error(compress(image_file, "-o", existing), capsys, "-f", status=1)
     assert existing.read_bytes() == b"precious"
     # decompress: tiny.ncc -> tiny.png, which is the original image.
     original = image_file.read_bytes()
     assert compress(image_file, "-o", tmp_path / "tiny.ncc") == 0
     capsys.readouterr()
-    assert_user_error(decompress(tmp_path / "tiny.ncc"), capsys, "exists")
+    one_line_error(decompress(tmp_path / "tiny.ncc"), capsys, "exists", status=1)
     assert image_file.read_bytes() == original
     no_leftovers(tmp_path)
 
@@ -200,7 +166,7 @@ def test_existing_output_is_refused_before_encoding(
     monkeypatch.setattr(Codec, "encode", never)
     existing = tmp_path / "out.ncc"
     existing.write_bytes(b"precious")
-    assert_user_error(compress(image_file, "-o", existing), capsys, "exists")
+    one_line_error(compress(image_file, "-o", existing), capsys, "exists", status=1)
     assert existing.read_bytes() == b"precious"
 
 
@@ -215,7 +181,7 @@ def test_output_appearing_during_encoding_is_not_overwritten(
         return encode(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Codec, "encode", racing)
-    assert_user_error(compress(image_file, "-o", target), capsys, "exists")
+    one_line_error(compress(image_file, "-o", target), capsys, "exists", status=1)
     assert target.read_bytes() == b"written meanwhile"
     no_leftovers(tmp_path)
 
@@ -238,42 +204,39 @@ def test_output_cannot_replace_its_input(image_file: Path, tmp_path: Path, capsy
     assert compress(image_file, "-o", encoded) == 0
     data = encoded.read_bytes()
     capsys.readouterr()
-    assert_user_error(decompress(encoded, "-o", encoded, "-f"), capsys, "its own input")
+    one_line_error(decompress(encoded, "-o", encoded, "-f"), capsys, "would overwrite the input", status=2)
     assert encoded.read_bytes() == data
 
 
 def test_missing_output_folder(image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert_user_error(compress(image_file, "-o", tmp_path / "nowhere" / "out.ncc"), capsys, "does not exist")
+    code = compress(image_file, "-o", tmp_path / "nowhere" / "out.ncc")
+    one_line_error(code, capsys, "does not exist", status=1)
     second = tmp_path / "second.png"
     make_tiny_image(seed=5).save(second)
-    code = compress(image_file, second, "-o", tmp_path / "nowhere")
-    assert_user_error(code, capsys, "existing folder", progress=True)
+    one_line_error(compress(image_file, second, "-o", tmp_path / "nowhere"), capsys, "existing folder", status=2)
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_failed_write_leaves_no_partial_file(
-    image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    encoded = tmp_path / "tiny.ncc"
-    assert compress(image_file, "-o", encoded) == 0
+def test_failed_output_leaves_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An image its format cannot hold (alpha in a JPEG) fails before anything is written."""
+    source = tmp_path / "alpha.png"
+    Image.new("RGBA", (20, 10), (10, 200, 30, 128)).save(source)
+    assert compress(source, "-o", tmp_path / "alpha.ncc") == 0
     capsys.readouterr()
-    # The image is encoded inside the atomic writer: an unknown format fails mid-write.
-    target = tmp_path / "out.xyz"
-    assert_user_error(decompress(encoded, "-o", target, "--format", "xyz"), capsys, "xyz")
-    assert not target.exists()
-    no_leftovers(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.ncc", "tiny.png"]
+    one_line_error(decompress(tmp_path / "alpha.ncc", "-o", tmp_path / "out.jpg"), capsys, "RGBA", status=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alpha.ncc", "alpha.png"]
 
 
 def test_interrupted_write_leaves_no_partial_file(
     image_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def interrupted(*args: object) -> bytes:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("neuralcodec.cli._encode_image", interrupted)
     encoded = tmp_path / "tiny.ncc"
     assert compress(image_file, "-o", encoded) == 0
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)  # after the temporary file is written
     assert decompress(encoded, "-o", tmp_path / "out.png") == 130
     assert not (tmp_path / "out.png").exists()
     no_leftovers(tmp_path)
@@ -312,12 +275,22 @@ def test_bpp_target(image_file: Path, tmp_path: Path) -> None:
     assert info.bpp <= target and 1 < info.quality < 8
 
 
-@pytest.mark.parametrize("bpp", ["0", "-1", "0.001"])
-def test_impossible_bpp_target(
-    image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], bpp: str
-) -> None:
-    assert_user_error(compress(image_file, "--bpp", bpp, "-o", tmp_path / "out.ncc"), capsys, "bpp")
+@pytest.mark.parametrize("bpp", ["0", "-1", "nan", "x"])
+def test_bpp_must_be_positive(image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], bpp: str) -> None:
+    usage_error(capsys, "--bpp", "compress", "--codec", TINY, image_file, "--bpp", bpp, "-o", tmp_path / "out.ncc")
     assert not (tmp_path / "out.ncc").exists()
+
+
+@pytest.mark.parametrize(("bpp", "quality"), [("0.001", 1), ("1000", 8)])
+def test_bpp_out_of_reach(
+    image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], bpp: str, quality: int
+) -> None:
+    """Above the top quality's rate and below the lowest's behave alike: that end, a warning."""
+    assert compress(image_file, "--bpp", bpp, "-o", tmp_path / "out.ncc") == 0
+    assert api.read_info((tmp_path / "out.ncc").read_bytes()).quality == quality
+    err = capsys.readouterr().err
+    assert f"neuralcodec: warning: {image_file}: target {bpp} bpp is " in err
+    assert f"coded at quality {quality}" in err
 
 
 def test_quality_and_bpp_are_exclusive(image_file: Path) -> None:
@@ -327,15 +300,17 @@ def test_quality_and_bpp_are_exclusive(image_file: Path) -> None:
 
 
 def test_unknown_codec(image_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["compress", str(image_file), "--codec", "nope", "-o", str(tmp_path / "x.ncc")])
-    assert_user_error(code, capsys, "unknown codec 'nope'")
+    usage_error(capsys, "invalid choice: 'nope'", "compress", image_file, "--codec", "nope", "-o", tmp_path / "x.ncc")
 
 
-def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(tmp_path: Path, where: str) -> None:
+    """``--debug`` goes before or after the command."""
     bad = tmp_path / "bad.ncc"
     bad.write_bytes(b"garbage")
+    argv = ["--debug", "decompress", str(bad)] if where == "before" else ["decompress", str(bad), "--debug"]
     with pytest.raises(container.ContainerError):
-        main(["--debug", "decompress", str(bad)])
+        main(argv)
 
 
 @pytest.mark.weights

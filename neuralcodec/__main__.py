@@ -1,0 +1,8 @@
+"""``python -m neuralcodec``: the command line."""
+
+import sys
+
+from neuralcodec.cli.app import main
+
+if __name__ == "__main__":
+    sys.exit(main())
