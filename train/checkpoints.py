@@ -7,10 +7,12 @@ from compressai.models.utils import update_registered_buffers
 
 from neuralcodec.models import CodecModel
 
-__all__ = ["MODEL_PREFIX", "restore_model"]
+__all__ = ["MODEL_PREFIX", "AVERAGE_PREFIX", "restore_model"]
 
 #: Training modules hold their codec as ``self.model``.
 MODEL_PREFIX = "model."
+#: ... and its weight average (``train.optim.WeightAverage``) as ``self.average``, if any.
+AVERAGE_PREFIX = "average.model."
 #: The CDF tables of each entropy model; their sizes follow the learned densities.
 _CDF_TABLES: dict[type, tuple[str, ...]] = {
     EntropyBottleneck: ("_quantized_cdf", "_offset", "_cdf_length"),
@@ -18,8 +20,8 @@ _CDF_TABLES: dict[type, tuple[str, ...]] = {
 }
 
 
-def restore_model(model: CodecModel, checkpoint: dict) -> None:
-    """Load the codec's weights from a checkpoint, CDF tables included.
+def restore_model(model: CodecModel, checkpoint: dict, prefix: str = MODEL_PREFIX) -> None:
+    """Load the codec's weights (those under ``prefix``) from a checkpoint, CDF tables included.
 
     The checkpoint's CDF tables (built at its last validation) rarely have the sizes of the
     model's own: a fresh model holds empty ones, and a model started from a weight file holds
@@ -27,10 +29,10 @@ def restore_model(model: CodecModel, checkpoint: dict) -> None:
     resized to the checkpoint's first.
     """
     state = {
-        k[len(MODEL_PREFIX) :]: v
-        for k, v in checkpoint["state_dict"].items()
-        if k.startswith(MODEL_PREFIX)
+        k[len(prefix) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(prefix)
     }
+    if not state:
+        raise KeyError(f"the checkpoint holds no weights under {prefix!r}")
     for name, module in model.named_modules():
         tables = next((t for kind, t in _CDF_TABLES.items() if isinstance(module, kind)), ())
         if tables and f"{name}.{tables[0]}" in state:

@@ -14,7 +14,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-__all__ = ["data_root", "list_images", "photo_crops", "RandomCrops", "FixedImages", "PhotoDataModule"]
+__all__ = ["data_root", "list_images", "load_uint8", "photo_crops", "RandomCrops", "FixedImages", "PhotoDataModule"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -30,7 +30,8 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _load_uint8(path: Path) -> Tensor:
+def load_uint8(path: Path) -> Tensor:
+    """An image file as a uint8 RGB tensor (3, H, W)."""
     with Image.open(path) as image:
         array = np.asarray(image.convert("RGB"))
     return torch.from_numpy(array.copy()).permute(2, 0, 1)  # (3, H, W) uint8
@@ -95,7 +96,7 @@ def photo_crops(count: int, patch_size: int, seed: int = 0) -> Tensor:
         raise FileNotFoundError(f"no photos under {data_root() / 'photos'}")
     generator = torch.Generator().manual_seed(seed)
     chosen = torch.randperm(len(paths), generator=generator)[:count].tolist()
-    images = [_load_uint8(paths[i]) for i in chosen]
+    images = [load_uint8(paths[i]) for i in chosen]
     images = [i for i in images if min(i.shape[1:]) >= patch_size]
     torch.manual_seed(seed)
     crops = RandomCrops(images, patch_size, count)
@@ -112,7 +113,7 @@ class FixedImages(Dataset[Tensor]):
         return len(self.paths)
 
     def __getitem__(self, index: int) -> Tensor:
-        return _load_uint8(self.paths[index]).float() / 255
+        return load_uint8(self.paths[index]).float() / 255
 
 
 class PhotoDataModule(pl.LightningDataModule):
@@ -156,7 +157,7 @@ class PhotoDataModule(pl.LightningDataModule):
             paths = [p for d in hp.train_dirs for p in list_images(self.root / d)]
             if not paths:
                 raise FileNotFoundError(f"no training images under {self.root} / {hp.train_dirs}")
-            images = [_load_uint8(p) for p in tqdm(paths, desc="loading photos", leave=False)]
+            images = [load_uint8(p) for p in tqdm(paths, desc="loading photos", leave=False)]
             images = [i for i in images if min(i.shape[1:]) >= hp.patch_size]
             self._train = RandomCrops(images, hp.patch_size, hp.steps_per_epoch * hp.batch_size)
         if self._val is None:

@@ -1,6 +1,6 @@
 """Export a Lightning checkpoint to a release weight file: the only writer of ``weights/``.
 
-``python -m train.export CKPT [--codec hyperprior] [--out weights] [--hardware "..."]``
+``python -m train.export CKPT [--codec hyperprior] [--out weights] [--hardware "..."] [--average] [--half g_a,g_s]``
 
 Loads the checkpoint, strips the ``model.`` prefix, refits the entropy bottleneck's quantiles
 and bakes the CDF tables (``update(force=True, update_quantiles=True)``),
@@ -15,7 +15,7 @@ import argparse
 import json
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -24,10 +24,13 @@ from torch import Tensor
 
 from neuralcodec import registry
 from neuralcodec.weights import WEIGHTS_FORMAT, sha256_file, weights_dir
-from train.checkpoints import restore_model
+from train.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model
 from train.data import data_root, list_images
 
-__all__ = ["export", "git_sha", "save_hashed", "main"]
+__all__ = ["HALF_PARTS", "export", "git_sha", "save_hashed", "main"]
+
+#: Transforms whose weights may be stored in float16 (the entropy models stay float32).
+HALF_PARTS = ("g_a", "g_s", "h_a", "h_s")
 
 
 def git_sha() -> str:
@@ -98,17 +101,21 @@ def export(
     out_dir: Path,
     hardware: str,
     wall_time_s: float | None = None,
-    half_synthesis: bool = False,
+    half: Sequence[str] = (),
+    average: bool = False,
 ) -> Path:
     """Write ``<codec>-<sha8>.safetensors`` (+ ``.json`` training record) to ``out_dir``; return its path.
 
-    ``half_synthesis`` stores g_s in float16 (loaded back as float32): half the decoder's bytes,
-    and the bitstream is untouched, since g_s takes no part in entropy coding.
+    ``half`` names the transforms (``g_a``, ``g_s``, ``h_a``, ``h_s``) stored in float16 and
+    loaded back as float32: half their bytes. g_s takes no part in entropy coding, so storing it
+    in float16 leaves the bitstream untouched; the others change the weights the coder uses
+    (the file is self-consistent, its rate-distortion within a measured tolerance). ``average``
+    exports the run's weight average (``train.optim.WeightAverage``) instead of its last weights.
     """
     spec = registry.get(codec)
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
     model = spec.build()
-    restore_model(model, checkpoint)
+    restore_model(model, checkpoint, AVERAGE_PREFIX if average else MODEL_PREFIX)
     with torch.no_grad():  # quantiles refit by bisection on the learned CDF, then CDFs baked
         model.update(force=True, update_quantiles=True)
     metadata = {
@@ -118,9 +125,13 @@ def export(
         "config": json.dumps(spec.config_dict, sort_keys=True),
         "git_sha": git_sha(),
         "steps": str(checkpoint["global_step"]),
+        "weight_average": str(average).lower(),
     }
+    unknown = set(half) - set(HALF_PARTS)
+    if unknown:
+        raise ValueError(f"cannot store {sorted(unknown)} in float16; choose from {HALF_PARTS}")
     state = {
-        k: v.half() if half_synthesis and k.startswith("g_s.") and v.is_floating_point() else v
+        k: v.half() if k.split(".", 1)[0] in half and v.is_floating_point() else v
         for k, v in model.state_dict().items()
     }
     final, digest = save_hashed(
@@ -141,9 +152,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=weights_dir())
     parser.add_argument("--hardware", default="unknown", help="where it was trained, for the card")
     parser.add_argument("--wall-time-s", type=float, help="training wall time, for the card")
-    parser.add_argument("--half-synthesis", action="store_true", help="store g_s in float16 (smaller file)")
+    parser.add_argument("--half", default="", help=f"transforms stored in float16, comma-separated, from {HALF_PARTS} (none)")
+    parser.add_argument("--average", action="store_true", help="export the weight average (EMA)")
     args = parser.parse_args(argv)
-    export(args.checkpoint, args.codec, args.out, args.hardware, args.wall_time_s, args.half_synthesis)
+    export(
+        args.checkpoint, args.codec, args.out, args.hardware, args.wall_time_s,
+        [part for part in args.half.split(",") if part], args.average,
+    )
 
 
 if __name__ == "__main__":

@@ -110,15 +110,12 @@ class GenerativeHyperprior(MeanScaleHyperprior):
         if not isinstance(config, GenerativeConfig):
             raise TypeError(f"GenerativeHyperprior needs a GenerativeConfig, got {type(config).__name__}")
         super().__init__(config, lambdas)
+        self.rounded_synthesis_input = True
 
     @staticmethod
     def _synthesis(config: HyperpriorConfig) -> nn.Module:
         assert isinstance(config, GenerativeConfig)
         return Generator(config)
-
-    def _synthesis_input(self, y: Tensor, y_hat: Tensor, y_rounded: Tensor) -> Tensor:
-        """The rounded latent, with a straight-through gradient to y in training."""
-        return y + (y_rounded - y).detach()
 
     @property
     def synthesis_margin(self) -> int:

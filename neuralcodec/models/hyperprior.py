@@ -107,6 +107,10 @@ class MeanScaleHyperprior(CodecModel):
         self.h_s = hyper_synthesis(N, M)
         self.entropy_bottleneck = EntropyBottleneck(N, entropy_coder=_ENTROPY_CODER)
         self.gaussian_conditional = GaussianConditional(None, entropy_coder=_ENTROPY_CODER)
+        #: Training option: g_s decodes the latent rounded around its means, with a straight-through
+        #: gradient (what it gets from a file), instead of the noisy proxy that the rate term uses
+        #: ("mixed quantization", Minnen & Singh 2020). Takes no part in coding.
+        self.rounded_synthesis_input = False
         log_gain = torch.tensor([0.5 * math.log(lmbda / max(lambdas)) for lmbda in lambdas])
         self.log_gain = nn.Parameter(log_gain[:, None].repeat(1, M))  # (Q, M)
         self.log_inv_gain = nn.Parameter(-log_gain[:, None].repeat(1, M))  # (Q, M)
@@ -160,31 +164,39 @@ class MeanScaleHyperprior(CodecModel):
     def forward(self, x: Tensor, quality: Tensor) -> RDOutput:
         """Training / evaluation pass with the float hyper-decoder.
 
+        Under autocast (e.g. bf16 training) the transforms run in the low precision while the
+        entropy models and everything the rate depends on stay in float32.
+
         Args:
             x: Images (N, 3, H, W) in [0, 1], H and W multiples of 64.
             quality: Quality of each image, (N,).
         """
-        y = self.g_a(x) * self._gain(self.log_gain, quality)  # (N, M, H/16, W/16)
-        z = self.h_a(y)  # (N, N, H/64, W/64)
-        z_hat, z_likelihoods = self.entropy_bottleneck(z)
-        scales_hat, means_hat = self.h_s(z_hat).chunk(2, 1)
-        y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
-        # The latent a file would hold (rounded around the means) and its likelihood: the rate
-        # that the noisy training proxy stands in for, far below it at low rates.
-        y_rounded = self.gaussian_conditional.quantize(y, "dequantize", means_hat)
-        rounded_likelihoods = self.gaussian_conditional.likelihood_lower_bound(
-            self.gaussian_conditional._likelihood(y_rounded, scales_hat, means_hat)
-        )
+        y = self.g_a(x).float() * self._gain(self.log_gain, quality)  # (N, M, H/16, W/16)
+        z = self.h_a(y).float()  # (N, N, H/64, W/64)
+        with torch.autocast(x.device.type, enabled=False):
+            z_hat, z_likelihoods = self.entropy_bottleneck(z)
+        scales_hat, means_hat = self.h_s(z_hat).float().chunk(2, 1)
+        with torch.autocast(x.device.type, enabled=False):
+            y_hat, y_likelihoods = self.gaussian_conditional(y, scales_hat, means=means_hat)
+            # The latent a file would hold (rounded around the means) and its likelihood: the
+            # rate that the noisy training proxy stands in for, far below it at low rates.
+            y_rounded = self.gaussian_conditional.quantize(y, "dequantize", means_hat)
+            rounded_likelihoods = self.gaussian_conditional.likelihood_lower_bound(
+                self.gaussian_conditional._likelihood(y_rounded, scales_hat, means_hat)
+            )
         y_hat = self._synthesis_input(y, y_hat, y_rounded) * self._gain(self.log_inv_gain, quality)
         return RDOutput(
-            self.g_s(y_hat),
+            self.g_s(y_hat).float(),
             {"y": y_likelihoods, "z": z_likelihoods},
             y_hat,
             {"y": rounded_likelihoods, "z": z_likelihoods},
         )
 
     def _synthesis_input(self, y: Tensor, y_hat: Tensor, y_rounded: Tensor) -> Tensor:
-        """What g_s decodes in ``forward``: the entropy model's y_hat (noisy when training)."""
+        """What g_s decodes in ``forward``: the entropy model's y_hat (noisy when training), or
+        the rounded latent with a straight-through gradient if :attr:`rounded_synthesis_input`."""
+        if self.rounded_synthesis_input:
+            return y + (y_rounded - y).detach()
         return y_hat
 
     def exact_h_s(self, z_hat: Tensor) -> tuple[Tensor, Tensor]:
