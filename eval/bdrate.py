@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-__all__ = ["bd_rate"]
+__all__ = ["bd_rate", "gain_at_equal_rate"]
 
 
 def _log_rate_curve(bpp: Sequence[float], metric: Sequence[float]) -> PchipInterpolator | None:
@@ -71,3 +71,28 @@ def bd_rate(
     area_test = test.integrate(low, high)
     mean_log_ratio = (area_test - area_anchor) / (high - low)
     return float((math.exp(mean_log_ratio) - 1) * 100)
+
+
+def gain_at_equal_rate(
+    anchor_bpp: Sequence[float],
+    anchor_metric: Sequence[float],
+    test_bpp: Sequence[float],
+    test_metric: Sequence[float],
+) -> list[float | None]:
+    """Each test point's metric minus the anchor's at the same rate (linear in log bpp).
+
+    Returns:
+        One value per test point; None where its rate is outside the anchor's range.
+
+    Example:
+        >>> gain_at_equal_rate([0.25, 1.0], [30, 36], [0.5, 2.0], [34, 40])
+        [1.0, None]
+    """
+    order = np.argsort(np.asarray(anchor_bpp, dtype=np.float64))
+    log_rate = np.log(np.asarray(anchor_bpp, dtype=np.float64)[order])
+    metric = np.asarray(anchor_metric, dtype=np.float64)[order]
+    return [
+        float(value - np.interp(math.log(bpp), log_rate, metric))
+        if log_rate[0] <= math.log(bpp) <= log_rate[-1] else None
+        for bpp, value in zip(test_bpp, test_metric)
+    ]

@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from eval.bdrate import bd_rate
+from eval.bdrate import bd_rate, gain_at_equal_rate
 from eval.codecs import JPEG
-from eval.train_speed import NUM_IMAGES, OUT_DIR, evaluate_model, kodak_images, load_weights
+from eval.train_speed import NUM_IMAGES, OUT_DIR, QUALITIES, evaluate_model, kodak_images, load_weights
 from train.data import data_root, list_images
 
-__all__ = ["jpeg_curve", "projection", "main"]
+__all__ = ["jpeg_curve", "projection", "gap_projection", "main"]
 
 CURVE = OUT_DIR / "curve.json"
 
@@ -45,17 +45,6 @@ def jpeg_curve(limit: int) -> dict[str, list[float]]:
         bpp.append(sum(r.bpp for r in records) / len(records))
         psnr.append(sum(r.psnr_rgb for r in records) / len(records))
     return {"bpp": bpp, "psnr": psnr}
-
-
-def psnr_gain_over_jpeg(jpeg: dict[str, list[float]], rd: dict[str, list[float]]) -> list[float | None]:
-    """PSNR minus JPEG's PSNR at the same bpp (log-rate interpolation), per quality; None outside JPEG's range."""
-    order = np.argsort(jpeg["bpp"])
-    log_bpp = np.log(np.asarray(jpeg["bpp"])[order])
-    psnr = np.asarray(jpeg["psnr"])[order]
-    return [
-        float(p - np.interp(math.log(b), log_bpp, psnr)) if log_bpp[0] <= math.log(b) <= log_bpp[-1] else None
-        for b, p in zip(rd["bpp"], rd["psnr"])
-    ]
 
 
 def _load() -> dict[str, Any]:
@@ -76,7 +65,7 @@ def add(path: Path, hours: float, label: str, average: bool) -> dict[str, Any]:
         "weight_average": average,
         "rd": rd,
         "bd_rate_vs_jpeg": bd_rate(jpeg["bpp"], jpeg["psnr"], rd["bpp"], rd["psnr"]),
-        "psnr_gain_vs_jpeg": psnr_gain_over_jpeg(jpeg, rd),
+        "psnr_gain_vs_jpeg": gain_at_equal_rate(jpeg["bpp"], jpeg["psnr"], rd["bpp"], rd["psnr"]),
     }
     curve["points"] = [p for p in curve["points"] if p["label"] != label] + [point]
     curve["points"].sort(key=lambda p: p["hours"])
@@ -100,6 +89,25 @@ def projection(points: Sequence[dict[str, Any]]) -> float | None:
     if slope >= 0:
         return None
     return float(math.exp(-intercept / slope))
+
+
+def gap_projection(points: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    """Per quality, the training hours at which its PSNR gap to JPEG (at equal bpp) closes.
+
+    Each quality's gain over JPEG is fitted as a line in log(hours); None where fewer than two
+    points have it or the gap does not shrink.
+    """
+    out: dict[str, float | None] = {}
+    for index, quality in enumerate(QUALITIES):
+        usable = [(p["hours"], p["psnr_gain_vs_jpeg"][index]) for p in points
+                  if p["psnr_gain_vs_jpeg"][index] is not None]
+        hours_at_zero = None
+        if len(usable) >= 2:
+            slope, intercept = np.polyfit(np.log([h for h, _ in usable]), [g for _, g in usable], 1)
+            if slope > 0:
+                hours_at_zero = float(math.exp(-intercept / slope))
+        out[f"{quality:g}"] = hours_at_zero
+    return out
 
 
 def report() -> Path:
@@ -157,8 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{point['label']}: {point['hours']:.2f} h, BD-rate vs JPEG {point['bd_rate_vs_jpeg']:+.1f} %, "
               f"PSNR gain over JPEG at equal bpp (dB): {gains}")
     path = report()
-    target = projection(_load()["points"])
-    print(f"{path}; projected 0 % vs JPEG at {'n/a' if target is None else f'{target:.0f} h'}")
+    points = _load()["points"]
+    target = projection(points)
+    print(f"{path}; projected BD-rate 0 % vs JPEG at {'n/a' if target is None else f'{target:.0f} h'}")
+    gaps = ", ".join(f"q {q}: {'n/a' if h is None else f'{h:.0f} h'}" for q, h in gap_projection(points).items())
+    print(f"projected hours until above JPEG at equal bpp (log-linear fit per quality): {gaps}")
     return 0
 
 

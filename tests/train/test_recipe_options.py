@@ -12,7 +12,7 @@ import torch
 pl = pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
 from neuralcodec import registry  # noqa: E402
-from neuralcodec_testing import TINY, make_tiny_model, quiet_trainer, write_photos  # noqa: E402
+from neuralcodec_testing import TINY, make_tiny_model, quiet_trainer  # noqa: E402
 from train.callbacks import FinalCheckpoint  # noqa: E402
 from train.checkpoints import AVERAGE_PREFIX  # noqa: E402
 from train.data import PhotoDataModule  # noqa: E402
@@ -65,14 +65,6 @@ def test_bf16_forward_keeps_the_rate_in_float32() -> None:
     assert out.x_hat.dtype == torch.float32
     assert all(lk.dtype == torch.float32 for lk in out.likelihoods.values())
     assert all(lk.dtype == torch.float32 for lk in out.coded_likelihoods.values())
-
-
-@pytest.fixture(scope="module")
-def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    write_photos(root / "photos", 3)
-    write_photos(root / "kodak", 1, seed=1)
-    return root
 
 
 def _module(**options: object) -> RateDistortionModule:

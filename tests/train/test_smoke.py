@@ -13,17 +13,9 @@ from PIL import Image
 
 pl = pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
-from neuralcodec_testing import quiet_trainer, write_photos  # noqa: E402
+from neuralcodec_testing import quiet_trainer  # noqa: E402
 from train.data import PhotoDataModule, RandomCrops, list_images  # noqa: E402
 from train.rd_module import RateDistortionModule  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    write_photos(root / "photos", 3)
-    write_photos(root / "kodak", 1, seed=1)
-    return root
 
 
 def test_fast_dev_run(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
