@@ -215,9 +215,15 @@ CODECS: tuple[CodecSpec, ...] = (
         codec_id=1,
         architecture="mean-scale",
         lambdas=MSE_LAMBDAS,
-        weights_file="hyperprior-583ecc69.safetensors",
-        sha256="583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
+        weights_file="hyperprior-de944346.safetensors",
+        sha256="de9443460c8475128af2e3c3b8dd23cabc5d495136d2e344df30bca18e956242",
         description="variable-rate mean-scale hyperprior, MSE-optimised, q in [1, 8]",
+        previous_weights=(
+            WeightsRelease(
+                "hyperprior-583ecc69.safetensors",
+                "583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
+            ),
+        ),
     ),
     CodecSpec(
         name="gan",

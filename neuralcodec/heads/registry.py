@@ -117,5 +117,9 @@ def find_head(task: str, codec: str, codec_sha256: str | None, quality: float) -
         h for h in HEADS if h.task == task and h.codec == codec and h.codec_sha256 == codec_sha256
     ]
     if not matches:
-        raise NotRegisteredError(f"no {task!r} head is shipped for codec {codec!r} with these weights")
+        known = sorted({h.codec_sha256[:8] for h in HEADS if h.task == task and h.codec == codec and h.codec_sha256})
+        raise NotRegisteredError(
+            f"no {task!r} head is shipped for codec {codec!r} with these weights; heads exist for "
+            f"weights {', '.join(known) or 'none'} (compress with --weights ID)"
+        )
     return min(matches, key=lambda h: (abs(h.quality - quality), -h.quality))

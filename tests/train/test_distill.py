@@ -19,7 +19,7 @@ from train.distill_module import EncoderDistillationModule  # noqa: E402
 from train.export_encoder import export_encoder  # noqa: E402
 from train.prune import prune_analysis  # noqa: E402
 
-from test_smoke import write_photos  # noqa: E402  # pytest puts this folder on sys.path
+from neuralcodec_testing import write_photos  # noqa: E402
 
 
 def test_pruning_that_keeps_every_channel_is_exact() -> None:
