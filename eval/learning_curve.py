@@ -74,20 +74,27 @@ def add(path: Path, hours: float, label: str, average: bool) -> dict[str, Any]:
     return point
 
 
-def projection(points: Sequence[dict[str, Any]]) -> float | None:
-    """Training hours at which a power law through the points reaches BD-rate 0 % vs JPEG.
-
-    The rate ratio to JPEG, ``1 + BD/100``, is fitted as ``a * hours**b`` (a line in log-log)
-    over the points; None when fewer than two points or no downward trend.
-    """
+def _power_law(points: Sequence[dict[str, Any]]) -> tuple[float, float] | None:
+    """Slope and intercept of log(1 + BD/100) against log(hours); None with fewer than two points."""
     usable = [p for p in points if not math.isnan(p["bd_rate_vs_jpeg"])]
     if len(usable) < 2:
         return None
     log_hours = np.log([p["hours"] for p in usable])
     log_ratio = np.log([1 + p["bd_rate_vs_jpeg"] / 100 for p in usable])
     slope, intercept = np.polyfit(log_hours, log_ratio, 1)
-    if slope >= 0:
+    return float(slope), float(intercept)
+
+
+def projection(points: Sequence[dict[str, Any]]) -> float | None:
+    """Training hours at which a power law through the points reaches BD-rate 0 % vs JPEG.
+
+    The rate ratio to JPEG, ``1 + BD/100``, is fitted as ``a * hours**b`` (a line in log-log)
+    over the points; None when fewer than two points or no downward trend.
+    """
+    fit = _power_law(points)
+    if fit is None or fit[0] >= 0:
         return None
+    slope, intercept = fit
     return float(math.exp(-intercept / slope))
 
 
@@ -125,12 +132,10 @@ def report() -> Path:
     for p in points:
         ax.annotate(p["label"], (p["hours"], p["bd_rate_vs_jpeg"]), textcoords="offset points",
                     xytext=(4, 4), fontsize=7)
-    target = projection(points)
-    if target is not None:
+    target, fit = projection(points), _power_law(points)
+    if target is not None and fit is not None:
+        slope, intercept = fit
         grid = np.geomspace(min(hours), max(target, max(hours)), 50)
-        log_hours = np.log(hours)
-        log_ratio = np.log([1 + b / 100 for b in bd])
-        slope, intercept = np.polyfit(log_hours, log_ratio, 1)
         ax.plot(grid, (np.exp(intercept) * grid**slope - 1) * 100, "--", color="grey",
                 label=f"power-law fit: 0 % at {target:.0f} h")
     ax.axhline(0, color="tab:red", lw=1, label="JPEG 4:2:0 (Pillow)")
