@@ -1,4 +1,5 @@
-# Two entry points for a fresh machine: `make demo` and `make test`.
+# Two entry points for a fresh machine: `make demo` and `make test` (CI); `make check` is the
+# fast loop while working.
 # Torch is pinned for this CPU machine (torchvision is needed by compressai); pyproject.toml
 # keeps ranges for users.
 PYTHON ?= python3
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE := tests/data/sample.png
 DEMO_DIR := build/demo
 
-.PHONY: demo test install bench gpu-pack gpu-slim gpu-unslim gpu-dry-run clean
+.PHONY: demo check test install bench gpu-pack gpu-slim gpu-unslim gpu-dry-run clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,14 @@ demo: $(STAMP)
 	$(VENV)/bin/neuralcodec compress $(SAMPLE) -q 3 -o $(DEMO_DIR)/sample.ncc -f
 	$(VENV)/bin/neuralcodec decompress $(DEMO_DIR)/sample.ncc -o $(DEMO_DIR)/sample.png -f --reference $(SAMPLE)
 
-test: $(STAMP)
-	$(PY) -m pytest -q
+# mypy on the package, then every test not marked slow (tests over ~10 s); prints its time.
+check: $(STAMP)
+	@start=$$(date +%s); $(PY) -m mypy neuralcodec && $(PY) -m pytest -q -m "not slow"; \
+		status=$$?; echo "make check: $$(( $$(date +%s) - start )) s"; exit $$status
+
+# Everything, each test once: `check`, then the slow tests (fuzz campaigns, wheel build, ...).
+test: check
+	$(PY) -m pytest -q -m slow
 
 # The Kodak benchmark; ffmpeg (x265) is the HEVC/BPG-class baseline.
 bench: $(STAMP)

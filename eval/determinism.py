@@ -61,7 +61,7 @@ def _setting(codec: Codec, device: str, threads: int, onednn: bool) -> Iterator[
 @torch.inference_mode()
 def _float_indexes(model: MeanScaleHyperprior, x: torch.Tensor, quality: float) -> torch.Tensor:
     """Scale indexes as a float hyper-decoder (CompressAI's way) would pick them."""
-    y = model.g_a(x) * model._coding_gain(model.log_gain, quality, x.device)
+    y = model.g_a(x) * model.gain(quality).to(x.device)
     z = model.h_a(y)
     z_hat = model.entropy_bottleneck.decompress(model.entropy_bottleneck.compress(z), z.shape[-2:])
     scales_hat, _ = model.h_s(z_hat).chunk(2, 1)

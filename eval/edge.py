@@ -64,6 +64,7 @@ from neuralcodec import edge, pixels, registry, weights
 from neuralcodec.api import Codec
 from neuralcodec.export import onnx_bytes
 from neuralcodec.models.encoders import build_encoder, fold_gdn
+from neuralcodec.metrics import psnr_uint8
 
 __all__ = ["VARIANTS", "build_artifacts", "load_variant", "main"]
 
@@ -281,11 +282,6 @@ def _run_probe(name: str, path: Path, image: Path, threads: int, repeats: int) -
     return result
 
 
-def _psnr(rgb: np.ndarray, rgb_hat: np.ndarray) -> float:
-    mse = float(np.mean((rgb.astype(np.float64) - rgb_hat.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * float(np.log10(255**2 / mse))
-
-
 def rate_distortion(name: str, network: nn.Module, reference: Codec, paths: Sequence[Path],
                     qualities: Sequence[float], count_symbols: bool) -> dict[str, Any]:
     """Real files of ``network`` on ``paths`` x ``qualities``, decoded by ``reference``.
@@ -317,7 +313,7 @@ def rate_distortion(name: str, network: nn.Module, reference: Codec, paths: Sequ
                     row["z_symbols_differ"] = int((ours.z_hat != theirs.z_hat).sum())
                     row["y_symbols"] = int(ours.y_hat.numel())
             if digest not in decoded:
-                decoded[digest] = _psnr(rgb, np.asarray(reference.decode(data).convert("RGB")))
+                decoded[digest] = psnr_uint8(rgb, np.asarray(reference.decode(data).convert("RGB")))
             row["psnr"] = decoded[digest]
             rows.append(row)
     return {"curve": _curve(rows, qualities), "rows": rows}

@@ -29,6 +29,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from neuralcodec import container
+from neuralcodec.metrics import psnr_uint8
 from neuralcodec.api import DEFAULT_TILE_SIZE, Codec
 from train.data import data_root, list_images
 
@@ -71,16 +72,6 @@ def _run_measured(argv: list[str]) -> dict[str, float]:
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}  # ru_maxrss is in KiB
 
 
-def _psnr_uint8(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR of two uint8 arrays, accumulated in row blocks to keep memory flat."""
-    total = 0.0
-    for row in range(0, a.shape[0], 256):
-        diff = a[row : row + 256].astype(np.float64) - b[row : row + 256]
-        total += float(np.square(diff).sum())
-    mse = total / a.size
-    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
-
-
 def measure_memory(quality: float) -> list[dict[str, Any]]:
     """Compress + decompress crops of the large photo in child processes, tiled and one-tile."""
     WORK_DIR.mkdir(parents=True, exist_ok=True)
@@ -103,7 +94,7 @@ def measure_memory(quality: float) -> list[dict[str, Any]]:
                              "--max-pixels", str(10**9)])
         with Image.open(decoded) as image:
             decoded_rgb = np.asarray(image.convert("RGB"))
-        psnr = _psnr_uint8(photo[:height, :width], decoded_rgb)
+        psnr = psnr_uint8(photo[:height, :width], decoded_rgb)
         header, streams = container.unpack(encoded.read_bytes())
         rows.append({
             "width": width, "height": height, "tile_size": tile_size,
@@ -140,8 +131,8 @@ def measure_kodak_tiling(codec: Codec, limit: int | None) -> tuple[list[dict[str
                 rows.append({
                     "image": path.name, "quality": quality, "tile_size": tile_size,
                     "bytes_one_tile": len(whole), "bytes_tiled": len(tiled),
-                    "psnr_one_tile": _psnr_uint8(original, whole_pixels),
-                    "psnr_tiled": _psnr_uint8(original, tiled_pixels),
+                    "psnr_one_tile": psnr_uint8(original, whole_pixels),
+                    "psnr_tiled": psnr_uint8(original, tiled_pixels),
                     "tiles": len(container.unpack(tiled)[1]) - 1,
                     "latents": int(whole_latents.numel()), "latents_differing": differing,
                     "max_pixel_diff": int(np.abs(tiled_pixels.astype(int) - whole_pixels).max()),

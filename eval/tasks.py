@@ -25,6 +25,7 @@ from eval import task_measure, task_runs
 from eval.task_runs import RUNS, Run
 from neuralcodec import api
 from neuralcodec.heads import HEADS
+from neuralcodec.metrics import psnr_from_mse
 from train.task_data import bitstream_cache, source_cache
 
 __all__ = ["measure_run", "measure_codec_paths", "write_report", "main"]
@@ -80,7 +81,7 @@ def decoded_psnr(dataset: str, quality: float) -> float:
     decoded = bitstream_cache(task_runs.dataset_dir(dataset, quality), "val", _CACHE)["decoded"].double()
     original = source_cache(task_runs.source_dir(dataset), "val", _CACHE)["original"].double()
     mse = (decoded - original).square().flatten(1).mean(1)
-    return float((10 * torch.log10(255**2 / mse.clamp_min(1e-10))).mean())
+    return float(psnr_from_mse(mse, peak=255).mean())
 
 
 def run_facts(run: Run) -> dict[str, Any]:

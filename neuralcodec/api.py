@@ -19,8 +19,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from neuralcodec import container, edge, heads, pixels, registry
-from neuralcodec.catalog import CodecInfo, EncoderInfo, available_codecs, available_encoders
+from neuralcodec import container, edge, pixels, registry
 from neuralcodec.defaults import DEFAULT_MAX_PIXELS, DEFAULT_TILE_SIZE
 from neuralcodec.errors import (
     BitstreamError,
@@ -41,7 +40,6 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_TILE_SIZE",
     "Codec",
-    "CodecInfo",
     "FileInfo",
     "Latents",
     "coded_quality",
@@ -50,13 +48,9 @@ __all__ = [
     "decode_latents",
     "latents",
     "weights_release",
-    "classify",
-    "segment",
+    "codec_for",
     "load_codec",
     "read_info",
-    "available_codecs",
-    "EncoderInfo",
-    "available_encoders",
 ]
 
 DEFAULT_CODEC = registry.DEFAULT_CODEC
@@ -81,7 +75,8 @@ class Codec:
             (``neuralcodec models`` lists them); its files decode with the codec as usual.
             A variant made for an earlier release of the codec's weights loads that release.
         weights: An earlier release of the codec's weights to load instead of the current
-            one, by the start of its sha256 (the weights id ``neuralcodec info`` shows).
+            one: its version (``"v1"``) or the start of its sha256 (the weights id
+            ``neuralcodec info`` shows).
 
     Raises:
         NotRegisteredError: Unknown codec, encoder or weights release.
@@ -278,9 +273,10 @@ class Codec:
                 f"file was made with weights {header.weights_id:08x}, loaded weights are "
                 f"{self.weights_id:08x}; decode it with the weights that encoded it"
             )
-        low, high = self.spec.quality_range
-        if not low <= header.quality <= high:
-            raise BitstreamError(f"quality {header.quality} in the header is out of range")
+        try:
+            self.spec.check_quality(header.quality)
+        except QualityError as error:
+            raise BitstreamError(f"header: {error}") from None
         self._check_size(header.height, header.width)
         num_model = len(streams) - header.num_extra_streams
         latent_hw = self.model.latent_hw(header.height, header.width)
@@ -418,8 +414,8 @@ def _release(spec: CodecSpec, encoder: str | None, weights: str | None) -> Codec
     """The release of ``spec`` to load: the one asked for, else the encoder's, else the current."""
     if weights is not None:
         return spec.release(weights)
-    codec_sha256 = registry.get_encoder(encoder).codec_sha256 if encoder else None
-    return spec.release(codec_sha256) if codec_sha256 else spec
+    version = registry.get_encoder(encoder).codec_version if encoder else None
+    return spec.release_version(version) if version is not None else spec
 
 
 @functools.lru_cache(maxsize=8)
@@ -447,8 +443,13 @@ def weights_release(codec: str, weights_id: str) -> str | None:
     return None if release is spec else weights_id
 
 
-def _codec_for(data: bytes) -> Codec:
-    """The codec and weights release that made ``data`` (current or earlier), loaded once."""
+def codec_for(data: bytes) -> Codec:
+    """The codec and weights release that made ``data`` (current or earlier), loaded once.
+
+    Raises:
+        BitstreamError: Not a readable container, or an unknown codec id.
+        WeightsMismatchError: No shipped release of the codec has the file's weights.
+    """
     header, _ = container.unpack(data)
     try:
         spec = registry.get_by_id(header.codec_id)
@@ -486,7 +487,7 @@ def decode(data: bytes) -> Image.Image:
     Example:
         >>> image = decode(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
     """
-    return _codec_for(data).decode(data)
+    return codec_for(data).decode(data)
 
 
 def latents(data: bytes) -> Latents:
@@ -496,7 +497,7 @@ def latents(data: bytes) -> Latents:
         >>> y = latents(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
         >>> features = y.ungained  # same scale at every quality; doctest: +SKIP
     """
-    return _codec_for(data).latents(data)
+    return codec_for(data).latents(data)
 
 
 def decode_latents(data: bytes) -> Tensor:
@@ -505,44 +506,4 @@ def decode_latents(data: bytes) -> Tensor:
     Example:
         >>> y_hat = decode_latents(open("kodim01.ncc", "rb").read())  # doctest: +SKIP
     """
-    return _codec_for(data).decode_latents(data)
-
-
-def classify(data: bytes, top_k: int = 5) -> list[tuple[str, float]]:
-    """Classify an image straight from its latents (no pixel decoding), with the shipped head.
-
-    The head for the file's codec and weights whose training quality is nearest the file's
-    is used (see ``neuralcodec/heads/registry.py``).
-
-    Returns:
-        Up to ``top_k`` (class name, probability) pairs, most probable first.
-
-    Raises:
-        NotRegisteredError: No classification head is shipped for the file's codec.
-        BitstreamError, WeightsNotFoundError, WeightsChecksumError: As ``latents``.
-
-    Example:
-        >>> classify(open("dog.ncc", "rb").read())[0]  # doctest: +SKIP
-        ('English springer', 0.71)
-    """
-    codec = _codec_for(data)
-    y = codec.latents(data)
-    head = heads.shipped_head("classify", codec.spec.name, codec.spec.sha256, y.quality)
-    return heads.top_classes(head, y.ungained, top_k)
-
-
-def segment(data: bytes) -> Image.Image:
-    """Semantic segmentation straight from the latents: a palette image of class ids, full size.
-
-    Raises:
-        NotRegisteredError: No segmentation head is shipped for the file's codec.
-        BitstreamError, WeightsNotFoundError, WeightsChecksumError: As ``latents``.
-
-    Example:
-        >>> segment(open("street.ncc", "rb").read()).save("mask.png")  # doctest: +SKIP
-    """
-    codec = _codec_for(data)
-    y = codec.latents(data)
-    head = heads.shipped_head("segment", codec.spec.name, codec.spec.sha256, y.quality)
-    mask = heads.label_mask(head, y.ungained, y.height, y.width)
-    return heads.mask_image(mask, head.palette)
+    return codec_for(data).decode_latents(data)

@@ -19,14 +19,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
 from torch import Tensor, nn
 
 from neuralcodec import registry, weights
 from neuralcodec.errors import (
     MissingDependencyError,
-    WeightsChecksumError,
     WeightsError,
     WeightsMismatchError,
     WeightsNotFoundError,
@@ -108,12 +105,6 @@ def encoder_metadata(spec: EncoderSpec, codec: CodecSpec) -> dict[str, str]:
     return metadata
 
 
-def _check(spec: EncoderSpec, codec: CodecSpec, metadata: dict[str, str], where: str) -> None:
-    for key, value in encoder_metadata(spec, codec).items():
-        if metadata.get(key) != value:
-            raise WeightsError(f"{where}: metadata {key}={metadata.get(key)!r} but expected {value!r}")
-
-
 def load_encoder(spec: EncoderSpec, codec: CodecSpec, model: CodecModel) -> nn.Module:
     """The verified encoder variant ``spec`` for ``codec`` (whose loaded model is ``model``).
 
@@ -134,27 +125,22 @@ def load_encoder(spec: EncoderSpec, codec: CodecSpec, model: CodecModel) -> nn.M
         return OnnxEncoder(onnx_bytes(model.g_a, "encoder"))
     if spec.weights_file is None:
         raise WeightsNotFoundError(f"encoder {spec.name!r} has no weights file")
-    path = weights.weights_dir() / spec.weights_file
-    if not path.is_file():
-        raise WeightsNotFoundError(
-            f"weights of encoder {spec.name!r} not found at {path} (expected sha256 {spec.sha256})"
-        )
-    digest = weights.sha256_file(path)
-    if digest != spec.sha256:
-        raise WeightsChecksumError(f"{path} has sha256 {digest}, registry expects {spec.sha256}")
+    what = f"encoder {spec.name!r}"
+    path = weights.verify_file(
+        weights.weights_dir() / spec.weights_file, spec.sha256, what,
+        "restore weights/ or set $NEURALCODEC_WEIGHTS",
+    )
+    expected = encoder_metadata(spec, codec)
     if spec.kind == "onnx":
         encoder = OnnxEncoder(str(path))
-        _check(spec, codec, encoder.metadata, str(path))
+        weights.check_metadata(encoder.metadata, expected, path)
         return encoder
     if spec.kind != "torch" or spec.architecture is None:
         raise WeightsError(f"encoder {spec.name!r} has unknown kind {spec.kind!r}")
-    with safe_open(str(path), framework="pt") as f:
-        _check(spec, codec, f.metadata() or {}, str(path))
+    metadata, tensors = weights.read_tensors(path)
+    weights.check_metadata(metadata, expected, path)
     network = build_encoder(registry.ENCODER_ARCHITECTURES[spec.architecture])
-    try:
-        network.load_state_dict(load_file(str(path)), strict=True)
-    except RuntimeError as error:
-        raise WeightsError(f"{path} does not fit encoder {spec.name!r}: {error}") from None
+    weights.load_state(network, tensors, path, what)
     return fold_gdn(network.eval().requires_grad_(False))
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from torch import Tensor
+import numpy as np
+import numpy.typing as npt
 
-# torchmetrics is imported inside the functions: importing it loads matplotlib when that is
-# installed, and the package must not (tests/test_imports.py).
+if TYPE_CHECKING:
+    from torch import Tensor
 
-__all__ = ["bpp", "psnr", "ms_ssim", "ms_ssim_db"]
+# torch and torchmetrics are imported inside the functions: the command line's light paths
+# (``--reference`` PSNR, ``--help``) must not load them (tests/test_imports.py).
+
+__all__ = ["bpp", "psnr", "psnr_from_mse", "psnr_uint8", "ms_ssim", "ms_ssim_db"]
 
 
 def bpp(num_bytes: int, height: int, width: int) -> float:
@@ -22,6 +27,27 @@ def psnr(x: Tensor, x_hat: Tensor) -> float:
     from torchmetrics.functional.image import peak_signal_noise_ratio
 
     return float(peak_signal_noise_ratio(x_hat.float(), x.float(), data_range=1.0))
+
+
+def psnr_from_mse(mse: Tensor, peak: float = 1.0) -> Tensor:
+    """PSNR in dB of each mean squared error (any shape); an MSE of 0 counts as 1e-10 · peak²."""
+    import torch
+
+    return 10 * torch.log10(peak**2 / mse.clamp_min(1e-10 * peak**2))
+
+
+def psnr_uint8(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> float:
+    """PSNR-RGB in dB of two uint8 images of one shape (inf when identical).
+
+    Summed in row blocks, so a gigapixel image needs no float copy of itself.
+    """
+    if a.shape != b.shape:
+        raise ValueError(f"images of different shapes: {a.shape} and {b.shape}")
+    total = 0.0
+    for row in range(0, a.shape[0], 256):
+        total += float(np.square(a[row : row + 256].astype(np.float64) - b[row : row + 256]).sum())
+    mse = total / a.size
+    return float("inf") if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
 def ms_ssim(x: Tensor, x_hat: Tensor) -> float:

@@ -1,9 +1,10 @@
 """The one table of codecs: stable ids, architectures, weight files and the quality scale.
 
 Pure data, no I/O. A ``codec_id`` is written into every file and is never reused or renumbered.
-Importing this module does not import torch: the architectures (:data:`ARCHITECTURES`,
-:data:`ENCODER_ARCHITECTURES`) are built from the model classes on first use, so that
-``neuralcodec models`` and ``info`` start fast.
+Importing this module does not import torch: the architectures (:data:`ARCHITECTURES`, a
+table of ``{name: (model class, config)}``, and :data:`ENCODER_ARCHITECTURES`) are built on
+first use, so that ``neuralcodec models`` and ``info`` start fast. Adding a model is one entry
+there: every model class is built as ``Model(config, lambdas)``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from neuralcodec.errors import NotRegisteredError, QualityError
 
 if TYPE_CHECKING:
-    from neuralcodec.models import CodecModel, HyperpriorConfig
+    from neuralcodec.models import CodecModel
     from neuralcodec.models.encoders import EncoderConfig
 
-    ARCHITECTURES: Mapping[str, HyperpriorConfig]
+    ARCHITECTURES: Mapping[str, Architecture]
     ENCODER_ARCHITECTURES: Mapping[str, EncoderConfig]
 
 __all__ = [
     "MSE_LAMBDAS",
     "GAN_LAMBDAS",
+    "Architecture",
     "ARCHITECTURES",
     "WeightsRelease",
     "CodecSpec",
@@ -38,6 +40,9 @@ __all__ = [
     "EncoderSpec",
     "ENCODERS",
     "get_encoder",
+    "HeadSpec",
+    "HEADS",
+    "find_head",
 ]
 
 #: λ of the hyperprior's integer qualities 1..8: CompressAI's MSE models, so the scales match.
@@ -47,17 +52,41 @@ MSE_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.18)
 GAN_LAMBDAS = (0.0003, 0.0007, 0.0015)
 
 
+class Architecture(NamedTuple):
+    """A model class and the configuration (a frozen dataclass) it is built with."""
+
+    model: type[CodecModel]
+    config: Any
+
+    def build(self, lambdas: tuple[float, ...]) -> CodecModel:
+        """A randomly initialised model; ``lambdas`` place its initial gains."""
+        return self.model(self.config, lambdas)
+
+
 @functools.cache
-def _architectures() -> Mapping[str, HyperpriorConfig]:
-    """Architectures by name, with their sizes (:data:`ARCHITECTURES`)."""
-    from neuralcodec.models import GenerativeConfig, HyperpriorConfig
+def _architectures() -> Mapping[str, Architecture]:
+    """Architectures by name (:data:`ARCHITECTURES`)."""
+    from neuralcodec.models import (
+        GenerativeConfig,
+        GenerativeHyperprior,
+        HyperpriorConfig,
+        MeanScaleHyperprior,
+    )
 
     return MappingProxyType({
-        "mean-scale-tiny": HyperpriorConfig(N=8, M=12),  # unit tests only
-        "mean-scale": HyperpriorConfig(N=128, M=192),  # Minnen 2018 low-rate size
-        "mean-scale-large": HyperpriorConfig(N=192, M=320),  # Minnen 2018 high-rate size
-        "generative-tiny": GenerativeConfig(N=8, M=12, residual_blocks=1),  # unit tests only
-        "generative": GenerativeConfig(N=128, M=192, num_qualities=3),
+        # unit tests only
+        "mean-scale-tiny": Architecture(MeanScaleHyperprior, HyperpriorConfig(N=8, M=12)),
+        # Minnen 2018 low-rate size
+        "mean-scale": Architecture(MeanScaleHyperprior, HyperpriorConfig(N=128, M=192)),
+        # Minnen 2018 high-rate size
+        "mean-scale-large": Architecture(MeanScaleHyperprior, HyperpriorConfig(N=192, M=320)),
+        # unit tests only
+        "generative-tiny": Architecture(
+            GenerativeHyperprior, GenerativeConfig(N=8, M=12, residual_blocks=1)
+        ),
+        "generative": Architecture(
+            GenerativeHyperprior, GenerativeConfig(N=128, M=192, num_qualities=3)
+        ),
     })
 
 
@@ -84,13 +113,15 @@ def __getattr__(name: str) -> object:
 
 @dataclass(frozen=True)
 class WeightsRelease:
-    """An earlier weight file of a codec, still shipped so that its files keep decoding.
+    """One shipped weight file of a codec. Releases are numbered 1, 2, ... and never renumbered.
 
     Attributes:
+        version: The release number (``hyperprior`` v2 is its second weight file).
         weights_file: File name under ``weights/``.
         sha256: Hex sha256 of the file (its first 8 digits are the files' weights id).
     """
 
+    version: int
     weights_file: str
     sha256: str
 
@@ -104,43 +135,70 @@ class CodecSpec:
         codec_id: Stable id stored in every file.
         architecture: Key of :data:`ARCHITECTURES`.
         lambdas: λ of each integer quality; their count is the quality range ``[1, len]``.
-        weights_file: File name under ``weights/``, or None when none is shipped.
-        sha256: Hex sha256 of the weights file.
         description: One line for ``neuralcodec models``.
-        previous_weights: Earlier releases of the weights, newest first: files made with
-            them decode with them, and heads or encoders made for them use them.
+        weights: The shipped weight releases, newest (the one loaded by default) first;
+            earlier ones stay so that their files decode, and heads or encoders made for
+            them keep working. Empty when no weights are shipped.
     """
 
     name: str
     codec_id: int
     architecture: str
     lambdas: tuple[float, ...]
-    weights_file: str | None
-    sha256: str | None
     description: str
-    previous_weights: tuple[WeightsRelease, ...] = ()
+    weights: tuple[WeightsRelease, ...] = ()
+
+    @property
+    def weights_file(self) -> str | None:
+        """File name of the current release under ``weights/``, or None when none is shipped."""
+        return self.weights[0].weights_file if self.weights else None
+
+    @property
+    def sha256(self) -> str | None:
+        """Hex sha256 of the current release's file."""
+        return self.weights[0].sha256 if self.weights else None
+
+    @property
+    def version(self) -> int | None:
+        """Release number of the current weights."""
+        return self.weights[0].version if self.weights else None
 
     def releases(self) -> tuple[CodecSpec, ...]:
-        """This spec, then one spec per previous weight file (the same codec, other weights)."""
-        return (self, *(
-            replace(self, weights_file=r.weights_file, sha256=r.sha256, previous_weights=())
-            for r in self.previous_weights
-        ))
+        """This spec, then one spec per earlier release (the same codec, other weights)."""
+        return (self, *(replace(self, weights=(r,)) for r in self.weights[1:]))
 
-    def release(self, sha256_prefix: str) -> CodecSpec:
-        """The spec of the release whose sha256 starts with ``sha256_prefix`` (e.g. a file's weights id).
+    def release(self, key: str) -> CodecSpec:
+        """The spec of a release, by version (``"v1"``) or by the start of its sha256 (a
+        file's weights id, ``"583ecc69"``).
 
         Raises:
             NotRegisteredError: No release of this codec has such weights.
         """
-        prefix = sha256_prefix.lower()
+        if key[:1] in "vV" and key[1:].isdigit():
+            return self.release_version(int(key[1:]))
+        prefix = key.lower()
         found = next((r for r in self.releases() if r.sha256 and r.sha256.startswith(prefix)), None)
         if found is None or not prefix:
-            known = ", ".join(r.sha256[:8] for r in self.releases() if r.sha256) or "none"
             raise NotRegisteredError(
-                f"codec {self.name!r} has no weights {sha256_prefix!r}; shipped: {known}"
+                f"codec {self.name!r} has no weights {key!r}; shipped: {self._shipped()}"
             )
         return found
+
+    def release_version(self, version: int) -> CodecSpec:
+        """The spec of release ``version``.
+
+        Raises:
+            NotRegisteredError: No such release is shipped.
+        """
+        found = next((r for r in self.releases() if r.version == version), None)
+        if found is None:
+            raise NotRegisteredError(
+                f"codec {self.name!r} has no release v{version}; shipped: {self._shipped()}"
+            )
+        return found
+
+    def _shipped(self) -> str:
+        return ", ".join(f"v{r.version} ({r.sha256[:8]})" for r in self.weights) or "none"
 
     @property
     def quality_range(self) -> tuple[float, float]:
@@ -174,9 +232,9 @@ class CodecSpec:
         )
 
     @property
-    def config(self) -> HyperpriorConfig:
-        """The architecture's configuration."""
-        return _architectures()[self.architecture]
+    def config(self) -> Any:
+        """The architecture's configuration (a frozen dataclass)."""
+        return _architectures()[self.architecture].config
 
     @property
     def config_dict(self) -> dict[str, object]:
@@ -185,19 +243,7 @@ class CodecSpec:
 
     def build(self) -> CodecModel:
         """A randomly initialised model of this codec's architecture."""
-        from neuralcodec.models import (
-            GenerativeConfig,
-            GenerativeHyperprior,
-            HyperpriorConfig,
-            MeanScaleHyperprior,
-        )
-
-        # The model class of each configuration type.
-        model_classes: dict[type[HyperpriorConfig], type[MeanScaleHyperprior]] = {
-            HyperpriorConfig: MeanScaleHyperprior,
-            GenerativeConfig: GenerativeHyperprior,
-        }
-        return model_classes[type(self.config)](self.config, self.lambdas)
+        return _architectures()[self.architecture].build(self.lambdas)
 
 
 CODECS: tuple[CodecSpec, ...] = (
@@ -206,8 +252,6 @@ CODECS: tuple[CodecSpec, ...] = (
         codec_id=0,
         architecture="mean-scale-tiny",
         lambdas=MSE_LAMBDAS,
-        weights_file=None,
-        sha256=None,
         description="tiny random-init model for unit tests; no weights",
     ),
     CodecSpec(
@@ -215,11 +259,15 @@ CODECS: tuple[CodecSpec, ...] = (
         codec_id=1,
         architecture="mean-scale",
         lambdas=MSE_LAMBDAS,
-        weights_file="hyperprior-de944346.safetensors",
-        sha256="de9443460c8475128af2e3c3b8dd23cabc5d495136d2e344df30bca18e956242",
         description="variable-rate mean-scale hyperprior, MSE-optimised, q in [1, 8]",
-        previous_weights=(
+        weights=(
             WeightsRelease(
+                2,
+                "hyperprior-de944346.safetensors",
+                "de9443460c8475128af2e3c3b8dd23cabc5d495136d2e344df30bca18e956242",
+            ),
+            WeightsRelease(
+                1,
                 "hyperprior-583ecc69.safetensors",
                 "583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
             ),
@@ -230,17 +278,20 @@ CODECS: tuple[CodecSpec, ...] = (
         codec_id=2,
         architecture="generative",
         lambdas=GAN_LAMBDAS,
-        weights_file="gan-a2088ac0.safetensors",
-        sha256="a2088ac09feec0922bc743d9e6917b9422f7a79055d622070ec4749795a76e26",
         description="generative (GAN) decoder for extreme rates, about 0.04-0.22 bpp on Kodak, q in [1, 3]",
+        weights=(
+            WeightsRelease(
+                1,
+                "gan-a2088ac0.safetensors",
+                "a2088ac09feec0922bc743d9e6917b9422f7a79055d622070ec4749795a76e26",
+            ),
+        ),
     ),
     CodecSpec(
         name="test-tiny-gan",
         codec_id=3,
         architecture="generative-tiny",
         lambdas=GAN_LAMBDAS,
-        weights_file=None,
-        sha256=None,
         description="tiny random-init generative codec for unit tests; no weights",
     ),
 )
@@ -289,8 +340,8 @@ class EncoderSpec:
         weights_file: File name under ``weights/``, or None.
         sha256: Hex sha256 of the file.
         description: One line for ``neuralcodec models``.
-        codec_sha256: The sha256 of the codec weights it was made for (a release of
-            ``codec``), or None for a variant derived at load time.
+        codec_version: The release of ``codec``'s weights it was made for (their file
+            decodes its files), or None for a variant derived at load time.
     """
 
     name: str
@@ -300,7 +351,7 @@ class EncoderSpec:
     weights_file: str | None
     sha256: str | None
     description: str
-    codec_sha256: str | None = None
+    codec_version: int | None = None
 
 
 ENCODERS: tuple[EncoderSpec, ...] = (
@@ -321,7 +372,7 @@ ENCODERS: tuple[EncoderSpec, ...] = (
         weights_file="hyperprior-encoder-fp16-44d42420.onnx",
         sha256="44d424202eedc2fa3dfd693fc6206ce2652309867deb2bba0281c0bf7c8cb6e9",
         description="the shipped g_a in float16 (ONNX, half the file size), run by onnxruntime",
-        codec_sha256="583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
+        codec_version=1,
     ),
     EncoderSpec(
         name="pruned-50",
@@ -331,7 +382,7 @@ ENCODERS: tuple[EncoderSpec, ...] = (
         weights_file="hyperprior-encoder-pruned-50-59890033.safetensors",
         sha256="59890033b72d1cf1b080607d112f67d182d9c3c74ee72b8cd9c8525d552ccdaf",
         description="g_a pruned to half its hidden channels (28% of the MACs), fine-tuned on photos",
-        codec_sha256="583ecc698008def09681e1857b9cd1b66736dabb8390b31eecfe5fdcb0015d65",
+        codec_version=1,
     ),
 )
 
@@ -346,3 +397,83 @@ def get_encoder(name: str) -> EncoderSpec:
     if spec is None:
         raise NotRegisteredError(f"unknown encoder {name!r}; known: {', '.join(s.name for s in ENCODERS)}")
     return spec
+
+
+# Task heads: classifiers and segmenters that read a codec's latents (neuralcodec/heads/).
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """A shipped task head.
+
+    A head is tied to the codec release it was trained on and to one quality; a file of
+    another quality is served by the head of the nearest quality, since heads take ungained
+    latents (see :mod:`neuralcodec.heads.latent_task`). When the codec ships new weights, its
+    heads stay on the release they name until they are retrained.
+
+    Attributes:
+        task: ``classify`` or ``segment``.
+        codec: Registry name of the codec whose latents it reads.
+        codec_version: The release of the codec's weights it was trained on.
+        quality: Quality of the training bitstreams.
+        weights_file: File name under ``weights/heads/``.
+        sha256: Hex sha256 of that file.
+        dataset: What it was trained on (for messages).
+    """
+
+    task: str
+    codec: str
+    codec_version: int
+    quality: float
+    weights_file: str
+    sha256: str
+    dataset: str
+
+    @property
+    def codec_sha256(self) -> str:
+        """sha256 of the codec weights it was trained on (what its file's metadata records)."""
+        sha256 = get(self.codec).release_version(self.codec_version).sha256
+        assert sha256 is not None  # a release always has a file
+        return sha256
+
+
+#: Written by ``train/export_head.py`` (it prints each line); cards: ``weights/heads/<file>.md``.
+HEADS: tuple[HeadSpec, ...] = (
+    HeadSpec(
+        task="classify",
+        codec="hyperprior",
+        codec_version=1,
+        quality=2.0,
+        weights_file="classify-on-hyperprior-q2-d4a3381c.safetensors",
+        sha256="d4a3381c672651c3817e05c0337437f7e5ff29101ef8c67182fe5c87cac2356c",
+        dataset="Imagenette train, 40 images per class (400)",
+    ),
+    HeadSpec(
+        task="segment",
+        codec="hyperprior",
+        codec_version=1,
+        quality=2.0,
+        weights_file="segment-on-hyperprior-q2-a190f854.safetensors",
+        sha256="a190f854ba728c66ee0b3eeb98124db1a163607b7555f4c4c397d57257b3e109",
+        dataset="CamVid train, every 6th frame (62 frames)",
+    ),
+)
+
+
+def find_head(task: str, codec: CodecSpec, quality: float) -> HeadSpec:
+    """The shipped head for ``task`` on this release of ``codec`` nearest to ``quality``.
+
+    Ties go to the higher quality.
+
+    Raises:
+        NotRegisteredError: No head is shipped for this task and codec release.
+    """
+    heads = [h for h in HEADS if h.task == task and h.codec == codec.name]
+    matches = [h for h in heads if h.codec_version == codec.version]
+    if not matches:
+        known = sorted({h.codec_version for h in heads})
+        raise NotRegisteredError(
+            f"no {task!r} head is shipped for codec {codec.name!r} v{codec.version}; heads exist "
+            f"for {', '.join(f'v{v}' for v in known) or 'no release'}"
+            + (" (compress with --weights v" + str(known[-1]) + ")" if known else "")
+        )
+    return min(matches, key=lambda h: (abs(h.quality - quality), -h.quality))

@@ -4,6 +4,10 @@ Files are safetensors (no pickle) named ``<codec>-<sha256[:8]>.safetensors``. Th
 carries ``codec``, ``codec_id``, ``config`` (JSON), ``format`` and ``git_sha``; the loader checks
 the sha256 and the metadata against the registry, then loads with ``strict=True``.
 
+Every weight file the package loads (codecs, encoder variants, task heads) goes through the
+same steps here: :func:`verify_file` (present, registered sha256), :func:`read_tensors`,
+:func:`check_metadata` and :func:`load_state`.
+
 The weights are installed with the package, as its data folder ``neuralcodec/_weights``: in a
 source checkout that folder is a link to the top-level ``weights/``, and building a wheel
 copies the files into it. Finding them (``neuralcodec models``) does not import torch.
@@ -22,9 +26,22 @@ from neuralcodec.errors import WeightsChecksumError, WeightsError, WeightsNotFou
 from neuralcodec.registry import CodecSpec
 
 if TYPE_CHECKING:
+    from torch import Tensor, nn
+
     from neuralcodec.models import CodecModel
 
-__all__ = ["WEIGHTS_FORMAT", "weights_dir", "weights_path", "sha256_file", "weights_id", "load_model"]
+__all__ = [
+    "WEIGHTS_FORMAT",
+    "weights_dir",
+    "weights_path",
+    "sha256_file",
+    "weights_id",
+    "verify_file",
+    "read_tensors",
+    "check_metadata",
+    "load_state",
+    "load_model",
+]
 
 WEIGHTS_FORMAT = "neuralcodec-weights-1"
 _ENV = "NEURALCODEC_WEIGHTS"
@@ -68,6 +85,69 @@ def weights_id(sha256_hex: str) -> int:
     return int(sha256_hex[:8], 16)
 
 
+def verify_file(path: Path, sha256: str | None, what: str, how_to_get: str) -> Path:
+    """``path``, once it is known to exist and to have the registered ``sha256``.
+
+    Args:
+        path: The weight file.
+        sha256: The registry's hex sha256 of it.
+        what: What it holds, for messages (``"codec 'hyperprior'"``).
+        how_to_get: How a user gets the file, appended to the not-found message.
+
+    Raises:
+        WeightsNotFoundError: The file is not there.
+        WeightsChecksumError: Its sha256 differs from the registry's.
+    """
+    if not path.is_file():
+        raise WeightsNotFoundError(
+            f"weights of {what} not found at {path} (expected sha256 {sha256}); {how_to_get}"
+        )
+    digest = sha256_file(path)
+    if sha256 is None or digest != sha256:
+        raise WeightsChecksumError(f"{path} has sha256 {digest}, the registry expects {sha256}")
+    return path
+
+
+def read_tensors(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
+    """The metadata and tensors of a safetensors file (no pickle).
+
+    Raises:
+        WeightsError: Not a readable safetensors file.
+    """
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file  # torch: only when a model is loaded
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        return metadata, load_file(str(path))
+    except (SafetensorError, OSError) as error:
+        raise WeightsError(f"{path} is not a readable safetensors file: {error}") from None
+
+
+def check_metadata(metadata: dict[str, str], expected: dict[str, str], path: Path | str) -> None:
+    """Check that every key of ``expected`` has its value in ``metadata``.
+
+    Raises:
+        WeightsError: A key is missing or differs.
+    """
+    for key, value in expected.items():
+        if metadata.get(key) != value:
+            raise WeightsError(f"{path}: metadata {key}={metadata.get(key)!r}, expected {value!r}")
+
+
+def load_state(module: nn.Module, tensors: dict[str, Tensor], path: Path, what: str) -> None:
+    """``module.load_state_dict(tensors, strict=True)``, failing with a typed error.
+
+    Raises:
+        WeightsError: Missing, unexpected or mis-shaped tensors.
+    """
+    try:
+        module.load_state_dict(tensors, strict=True)
+    except RuntimeError as error:
+        raise WeightsError(f"{path} does not fit {what}: {error}") from None
+
+
 def load_model(spec: CodecSpec) -> tuple[CodecModel, int]:
     """Load ``spec``'s verified weights into a fresh model in eval mode, on the CPU.
 
@@ -79,38 +159,19 @@ def load_model(spec: CodecSpec) -> tuple[CodecModel, int]:
         WeightsChecksumError: Its sha256 differs from the registry's.
         WeightsError: Its metadata does not describe this codec.
     """
-    from safetensors import safe_open
-    from safetensors.torch import load_file  # torch: only when a model is loaded
-
-    path = weights_path(spec)
-    if not path.is_file():
-        raise WeightsNotFoundError(
-            f"weights for codec {spec.name!r} not found at {path} (expected sha256 "
-            f"{spec.sha256}); restore weights/ or set ${_ENV}, or export with train/export.py"
-        )
-    digest = sha256_file(path)
-    if spec.sha256 is None or digest != spec.sha256:
-        raise WeightsChecksumError(f"{path} has sha256 {digest}, registry expects {spec.sha256}")
-    with safe_open(str(path), framework="pt") as f:
-        metadata = f.metadata() or {}
-    _check_metadata(spec, metadata, path)
-    model = spec.build()
-    try:
-        model.load_state_dict(load_file(str(path)), strict=True)
-    except RuntimeError as error:  # missing, unexpected or mis-shaped tensors
-        raise WeightsError(f"{path} does not fit codec {spec.name!r}: {error}") from None
-    return model.eval(), weights_id(digest)
-
-
-def _check_metadata(spec: CodecSpec, metadata: dict[str, str], path: Path) -> None:
-    expected = {
+    what = f"codec {spec.name!r}"
+    path = verify_file(
+        weights_path(spec), spec.sha256, what,
+        f"restore weights/ or set ${_ENV}, or export with train/export.py",
+    )
+    metadata, tensors = read_tensors(path)
+    check_metadata(metadata, {
         "format": WEIGHTS_FORMAT,
         "codec": spec.name,
         "codec_id": str(spec.codec_id),
         "config": json.dumps(spec.config_dict, sort_keys=True),
-    }
-    for key, value in expected.items():
-        if metadata.get(key) != value:
-            raise WeightsError(
-                f"{path}: metadata {key}={metadata.get(key)!r} but the registry says {value!r}"
-            )
+    }, path)
+    model = spec.build()
+    load_state(model, tensors, path, what)
+    assert spec.sha256 is not None  # verify_file checked it
+    return model.eval(), weights_id(spec.sha256)

@@ -7,7 +7,6 @@ installed. Helpers live in ``neuralcodec_testing.py``.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from neuralcodec_testing import (
     export_weights,
     make_tiny_image,
     make_tiny_model,
+    with_weights,
 )
 
 
@@ -72,7 +72,7 @@ def installed_tiny(
     ``$NEURALCODEC_WEIGHTS``; returns the patched spec.
     """
     path, digest = tiny_weights
-    spec = dataclasses.replace(registry.get(TINY), weights_file=path.name, sha256=digest)
+    spec = with_weights(registry.get(TINY), (path, digest))
     codecs = tuple(spec if s.name == TINY else s for s in registry.CODECS)
     monkeypatch.setattr(registry, "CODECS", codecs)
     monkeypatch.setenv("NEURALCODEC_WEIGHTS", str(path.parent))
@@ -83,7 +83,7 @@ def installed_tiny(
 
 def hyperprior_installed() -> bool:
     """Whether the shipped ``hyperprior`` weights are present."""
-    return any(c.name == "hyperprior" and c.installed for c in neuralcodec.api.available_codecs())
+    return any(c.name == "hyperprior" and c.installed for c in neuralcodec.catalog.available_codecs())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

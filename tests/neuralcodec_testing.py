@@ -6,6 +6,7 @@ tests/, and ``from conftest import ...`` would pick whichever was imported last.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -83,6 +84,14 @@ def make_tiny_model(seed: int = 0, name: str = TINY) -> MeanScaleHyperprior:
         model.h_a[-1].weight *= 8.0
     model.update(force=True)
     return model.eval()
+
+
+def with_weights(spec: CodecSpec, *files: tuple[Path, str]) -> CodecSpec:
+    """``spec`` shipping the weight ``files`` ((path, sha256), newest first) as its releases."""
+    releases = (
+        registry.WeightsRelease(len(files) - i, path.name, sha256) for i, (path, sha256) in enumerate(files)
+    )
+    return dataclasses.replace(spec, weights=tuple(releases))
 
 
 def export_weights(

@@ -15,7 +15,7 @@ from neuralcodec_testing import TINY_WEIGHTS_ID, make_tiny_image
 from PIL import Image
 
 import neuralcodec
-from neuralcodec import Codec, api, container, errors, registry
+from neuralcodec import Codec, api, catalog, container, errors, registry
 from neuralcodec.errors import (
     BitstreamError,
     NeuralcodecError,
@@ -491,7 +491,7 @@ def test_read_info(tiny_codec: Codec, tiny_image: Image.Image) -> None:
 
 
 def test_available_codecs_lists_the_registry() -> None:
-    rows = api.available_codecs()
+    rows = catalog.available_codecs()
     assert [(r.name, r.codec_id) for r in rows] == [(s.name, s.codec_id) for s in registry.CODECS]
     tiny = next(r for r in rows if r.name == "test-tiny")
     assert not tiny.installed and tiny.weights == "(none shipped)"

@@ -122,7 +122,7 @@ def test_training_decodes_the_rounded_latent_with_a_straight_through_gradient(x:
 
 
 def _gan_installed() -> bool:
-    return any(c.name == "gan" and c.installed for c in neuralcodec.api.available_codecs())
+    return any(c.name == "gan" and c.installed for c in neuralcodec.catalog.available_codecs())
 
 
 @pytest.mark.weights

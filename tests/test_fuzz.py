@@ -1,7 +1,8 @@
 """The atheris fuzz harness (eval/fuzz): short campaigns of every target, and the harness itself.
 
 The campaigns run in subprocesses, all at once (a crash must not take pytest down, and most of
-their time is importing torch). Long runs: eval/reports/fuzz/README.md.
+their time is importing torch; about 25 s, so they are marked ``slow``). Long runs:
+eval/reports/fuzz/README.md.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def _summary(campaigns: Campaigns, target: str) -> dict[str, Any]:
     return summary | {"output": output, "returncode": process.returncode}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["container", "decode", "image"])
 def test_short_fuzz_run_finds_no_crash_or_hang(campaigns: Campaigns, target: str) -> None:
     summary = _summary(campaigns, target)
@@ -75,6 +77,7 @@ def test_short_fuzz_run_finds_no_crash_or_hang(campaigns: Campaigns, target: str
         assert summary["typed_errors"].get("BitstreamError", 0) > 0
 
 
+@pytest.mark.slow
 def test_harness_counts_planted_crashes_and_hangs(campaigns: Campaigns) -> None:
     """A Python exception, a hang and a segfault are all counted, and fuzzing goes on after each."""
     summary = _summary(campaigns, "planted")

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 import neuralcodec
-from neuralcodec import cli, heads
+from neuralcodec import cli, heads, registry
 from neuralcodec.errors import NotRegisteredError, WeightsChecksumError, WeightsError, WeightsNotFoundError
 from neuralcodec.heads import HeadConfig, HeadSpec, build_head
 from neuralcodec_testing import TINY, make_tiny_image
@@ -157,13 +157,13 @@ def trained(installed_tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  #
         checkpoint = _fit(out, tmp_path / "runs", task, "latent", extra)
         path = export_head(checkpoint, heads.loading.heads_dir(), "test")
         record = json.loads(path.with_suffix(".json").read_text())
-        specs.append(HeadSpec(task, TINY, installed_tiny.sha256, 2.0, path.name, record["sha256"], "test"))
+        specs.append(HeadSpec(task, TINY, 1, 2.0, path.name, record["sha256"], "test"))
     return specs
 
 
 def test_export_classify_and_segment_cli(trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(heads.registry, "HEADS", tuple(trained))
+    monkeypatch.setattr(registry, "HEADS", tuple(trained))
     heads.predict._load_cached.cache_clear()
     ncc = tmp_path / "image.ncc"
     ncc.write_bytes(neuralcodec.encode(make_tiny_image(*SIZE, seed=5), quality=2.6, codec=TINY))
@@ -186,7 +186,7 @@ def test_export_classify_and_segment_cli(trained, tmp_path: Path, monkeypatch: p
 
 def test_cli_without_a_head(installed_tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                             capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(heads.registry, "HEADS", ())
+    monkeypatch.setattr(registry, "HEADS", ())
     ncc = tmp_path / "image.ncc"
     ncc.write_bytes(neuralcodec.encode(make_tiny_image(*SIZE), quality=2, codec=TINY))
     assert cli.main(["classify", str(ncc)]) == 1
@@ -206,8 +206,8 @@ def test_head_weights_are_verified(trained, monkeypatch: pytest.MonkeyPatch) -> 
         heads.load_head(dataclasses.replace(spec, sha256="0" * 64))
     with pytest.raises(WeightsError, match="quality"):  # the file says q2
         heads.load_head(dataclasses.replace(spec, quality=5.0))
-    with pytest.raises(WeightsError, match="codec_sha256"):  # trained on other codec weights
-        heads.load_head(dataclasses.replace(spec, codec_sha256="f" * 64))
+    with pytest.raises(NotRegisteredError, match="v2"):  # names a release that is not shipped
+        heads.load_head(dataclasses.replace(spec, codec_version=2))
     data = bytearray(path.read_bytes())
     data[-3] ^= 0xFF  # a flipped bit in the tensors
     path.write_bytes(bytes(data))
@@ -216,12 +216,13 @@ def test_head_weights_are_verified(trained, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_nearest_quality_head(monkeypatch: pytest.MonkeyPatch) -> None:
-    table = tuple(HeadSpec("classify", "c", "s", q, f"f{q}", "x", "d") for q in (2.0, 5.0))
-    monkeypatch.setattr(heads.registry, "HEADS", table)
-    assert heads.find_head("classify", "c", "s", 3.4).quality == 2.0
-    assert heads.find_head("classify", "c", "s", 3.5).quality == 5.0  # ties go up
-    with pytest.raises(NotRegisteredError):
-        heads.find_head("classify", "c", "other-weights", 2.0)
+    table = tuple(HeadSpec("classify", "hyperprior", 1, q, f"f{q}", "x", "d") for q in (2.0, 5.0))
+    monkeypatch.setattr(registry, "HEADS", table)
+    v1 = registry.get("hyperprior").release_version(1)
+    assert heads.find_head("classify", v1, 3.4).quality == 2.0
+    assert heads.find_head("classify", v1, 3.5).quality == 5.0  # ties go up
+    with pytest.raises(NotRegisteredError, match="--weights v1"):
+        heads.find_head("classify", registry.get("hyperprior").release_version(2), 2.0)
 
 
 def test_cityscapes_training_and_decoded_baseline(installed_tiny, tmp_path: Path,
@@ -258,7 +259,7 @@ def test_shipped_heads_classify_and_segment(tmp_path: Path, capsys: pytest.Captu
     ncc.write_bytes(codec.encode(Path(__file__).parent / "data" / "sample.png", quality=2))
     assert cli.main(["classify", str(ncc)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 6 and all(line.split("%")[1].strip() in heads.registry.IMAGENETTE_CLASSES for line in lines[1:])
+    assert len(lines) == 6 and all(line.split("%")[1].strip() in heads.labels.IMAGENETTE_CLASSES for line in lines[1:])
     assert cli.main(["segment", str(ncc), "-o", str(tmp_path / "mask.png")]) == 0
     with Image.open(tmp_path / "mask.png") as mask, Image.open(Path(__file__).parent / "data" / "sample.png") as image:
         assert mask.mode == "P" and mask.size == image.size

@@ -170,7 +170,7 @@ def test_short_entropy_stream_for_a_large_image_does_not_crash() -> None:
 #: Found by ``python -m eval.fuzz --target decode`` (build/fuzz-final, 2026-11-23): a 58-byte
 #: hyperprior file, 513x129 (mode 1, one 65536-pixel tile), an 8-byte z stream and a 12-byte y
 #: stream. Decoding 9x33x192 y symbols from 12 bytes ran compressai's rANS decoder ~200 KB
-#: past the end of the stream: segfault in GaussianConditional.decompress (fixed by ``_bounded``).
+#: past the end of the stream: segfault in GaussianConditional.decompress (fixed by ``models.coding.bounded``).
 _FUZZ_CRASH_58 = bytes.fromhex(
     "4e430201583ecc690300050000000081000002011002000000080000000cb0aba8c2b4be9f34eb38f1fcb2c306"
     "00caf2d9d0ae340100ecdfb6ff"

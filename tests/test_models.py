@@ -41,7 +41,7 @@ def x() -> Tensor:
 
 def encoder_y_hat(model: MeanScaleHyperprior, x: Tensor, quality: float) -> Tensor:
     """y_hat as the encoder quantizes it, recomputed step by step from compress()'s recipe."""
-    y = model.g_a(x) * model._coding_gain(model.log_gain, quality, x.device)
+    y = model.g_a(x) * model.gain(quality).to(x.device)
     z = model.h_a(y)
     z_hat = model.entropy_bottleneck.decompress(model.entropy_bottleneck.compress(z), z.shape[-2:])
     _, means = model.exact_h_s(z_hat)
@@ -147,10 +147,10 @@ def test_quality_weights_interpolate_between_levels(tiny_model: MeanScaleHyperpr
 
 def test_integer_quality_uses_its_own_gain_vector(tiny_model: MeanScaleHyperprior) -> None:
     for level in (1, 4, 8):
-        gain = tiny_model._coding_gain(tiny_model.log_gain, float(level), torch.device("cpu"))
+        gain = tiny_model.gain(float(level))
         expected = torch.exp(tiny_model.log_gain[level - 1].detach().double()).float()
         assert torch.equal(gain.flatten(), expected)
-    halfway = tiny_model._coding_gain(tiny_model.log_gain, 2.5, torch.device("cpu")).flatten().double()
+    halfway = tiny_model.gain(2.5).flatten().double()
     geometric = torch.exp(tiny_model.log_gain[1:3].detach().double().mean(0))
     assert torch.allclose(halfway, geometric, rtol=1e-6)
 

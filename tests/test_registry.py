@@ -100,13 +100,13 @@ def test_lambda_for_quality() -> None:
 
 def test_build_gives_the_registered_architecture() -> None:
     model = registry.get("test-tiny").build()
-    config = registry.ARCHITECTURES["mean-scale-tiny"]
+    config = registry.ARCHITECTURES["mean-scale-tiny"].config
     assert isinstance(model, MeanScaleHyperprior)
     assert model.config == config
     assert model.log_gain.shape == (config.num_qualities, config.M)
 
 
-def test_build_dispatches_on_the_configuration() -> None:
+def test_build_uses_the_architecture_model_class() -> None:
     model = registry.get("test-tiny-gan").build()
     assert isinstance(model, GenerativeHyperprior)
-    assert model.log_gain.shape == (3, registry.ARCHITECTURES["generative-tiny"].M)
+    assert model.log_gain.shape == (3, registry.ARCHITECTURES["generative-tiny"].config.M)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +9,10 @@ import pytest
 from PIL import Image
 
 import neuralcodec
-from neuralcodec import api, registry
+from neuralcodec import api, catalog, registry
 from neuralcodec.errors import NotRegisteredError, WeightsMismatchError
-from neuralcodec.registry import CodecSpec, WeightsRelease
-from neuralcodec_testing import TINY, export_weights, make_tiny_model
+from neuralcodec.registry import CodecSpec
+from neuralcodec_testing import TINY, export_weights, make_tiny_model, with_weights
 
 
 @pytest.fixture
@@ -21,8 +20,7 @@ def two_releases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tu
     """``test-tiny`` with current weights (seed 1) and one earlier release (seed 0)."""
     old_path, old_sha = export_weights(make_tiny_model(seed=0), registry.get(TINY), tmp_path)
     new_path, new_sha = export_weights(make_tiny_model(seed=1), registry.get(TINY), tmp_path)
-    spec = dataclasses.replace(registry.get(TINY), weights_file=new_path.name, sha256=new_sha,
-                               previous_weights=(WeightsRelease(old_path.name, old_sha),))
+    spec = with_weights(registry.get(TINY), (new_path, new_sha), (old_path, old_sha))
     monkeypatch.setattr(registry, "CODECS", tuple(spec if s.name == TINY else s for s in registry.CODECS))
     monkeypatch.setenv("NEURALCODEC_WEIGHTS", str(tmp_path))
     api.load_codec.cache_clear()
@@ -34,7 +32,7 @@ def test_releases_and_lookup_by_id(two_releases: tuple[CodecSpec, str, str]) -> 
     spec, old_sha, new_sha = two_releases
     assert [r.sha256 for r in spec.releases()] == [new_sha, old_sha]
     assert spec.release(new_sha[:8]) is spec
-    assert spec.release(old_sha[:8].upper()).weights_file == spec.previous_weights[0].weights_file
+    assert spec.release(old_sha[:8].upper()).weights_file == spec.weights[1].weights_file == spec.release("v1").weights_file
     with pytest.raises(NotRegisteredError, match="shipped"):
         spec.release("00000000")
 
@@ -65,17 +63,15 @@ def test_unknown_weights_in_a_file_is_a_mismatch(two_releases: tuple[CodecSpec, 
 
 def test_models_lists_the_earlier_weights(two_releases: tuple[CodecSpec, str, str]) -> None:
     spec, _, _ = two_releases
-    row = next(r for r in api.available_codecs() if r.name == TINY)
-    assert [Path(p).name for p in row.previous_weights] == [spec.previous_weights[0].weights_file]
+    row = next(r for r in catalog.available_codecs() if r.name == TINY)
+    assert [Path(p).name for p in row.previous_weights] == [spec.weights[1].weights_file]
 
 
 @pytest.mark.weights
 def test_shipped_heads_and_encoders_name_a_shipped_release() -> None:
     """Every head and encoder variant is tied to weights its codec still ships."""
-    from neuralcodec.heads import HEADS
-
     for encoder in registry.ENCODERS:
         if encoder.codec is not None:
-            registry.get(encoder.codec).release(str(encoder.codec_sha256))
-    for head in HEADS:
-        registry.get(head.codec).release(str(head.codec_sha256))
+            registry.get(encoder.codec).release_version(encoder.codec_version or 0)
+    for head in registry.HEADS:
+        registry.get(head.codec).release_version(head.codec_version)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from neuralcodec_testing import TINY, export_weights
+from neuralcodec_testing import TINY, export_weights, with_weights
 from PIL import Image
 
 import neuralcodec
@@ -30,8 +29,8 @@ def weights_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def spec_for(path: Path, sha256: str | None) -> registry.CodecSpec:
-    return dataclasses.replace(registry.get(TINY), weights_file=path.name, sha256=sha256)
+def spec_for(path: Path, sha256: str) -> registry.CodecSpec:
+    return with_weights(registry.get(TINY), (path, sha256))
 
 
 def test_weights_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -68,7 +67,7 @@ def test_wrong_checksum(weights_env: Path, tiny_model: MeanScaleHyperprior) -> N
     with pytest.raises(WeightsChecksumError, match=digest):
         weights.load_model(spec_for(path, wrong))
     with pytest.raises(WeightsChecksumError):
-        weights.load_model(spec_for(path, None))
+        weights.load_model(spec_for(path, ""))
     # A single changed byte in the file is caught too.
     raw = bytearray(path.read_bytes())
     raw[-1] ^= 1
@@ -114,7 +113,7 @@ def test_codec_loads_through_the_registry(installed_tiny: registry.CodecSpec, ti
     assert data == codec.encode(tiny_image, 3)
     assert np.array_equal(np.asarray(neuralcodec.decode(data)), np.asarray(codec.decode(data)))
     assert torch.equal(neuralcodec.decode_latents(data), codec.decode_latents(data))
-    installed = {row.name: row.installed for row in neuralcodec.api.available_codecs()}
+    installed = {row.name: row.installed for row in neuralcodec.catalog.available_codecs()}
     assert installed[TINY] is True
 
 

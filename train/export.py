@@ -140,7 +140,9 @@ def export(
     record = _training_record(checkpoint, spec, hardware, wall_time_s)
     record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"])
     final.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {final}\nregistry: weights_file={final.name!r}, sha256={digest!r}")
+    version = (spec.version or 0) + 1
+    print(f"wrote {final}\nregistry (first in {spec.name}'s weights): "
+          f"WeightsRelease({version}, {final.name!r}, {digest!r})")
     return final
 
 

@@ -7,7 +7,7 @@ weights and the quality from the training bitstreams' ``dataset.json``, saves sa
 metadata (see :mod:`neuralcodec.heads.loading`), names the file
 ``<task>-on-<codec>-q<q>-<sha8>.safetensors``, writes a training record ``<stem>.json`` for
 the model card, and prints the :class:`~neuralcodec.heads.HeadSpec` line to paste into
-``neuralcodec/heads/registry.py``.
+``HEADS`` in ``neuralcodec/registry.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 from neuralcodec import registry
 from neuralcodec.dataset import read_info
 from neuralcodec.heads import HEAD_FORMAT, HeadConfig, build_head, head_file_name
-from neuralcodec.heads.registry import (
+from neuralcodec.heads.labels import (
     CAMVID_PALETTE,
     CITYSCAPES_CLASSES,
     CITYSCAPES_PALETTE,
@@ -62,10 +62,7 @@ def export_head(checkpoint_path: Path, out_dir: Path, hardware: str, metrics: di
     if config.input != "latent":
         raise ValueError(f"{checkpoint_path} is a {config.input} model; only latent heads ship")
     info = read_info(data_hp["root"])
-    spec = registry.get(info.codec)
-    if spec.sha256 is None or not spec.sha256.startswith(info.weights_id):
-        raise ValueError(f"the bitstreams were made with weights {info.weights_id}, the registry's "
-                         f"{spec.name!r} is {spec.sha256}")
+    spec = registry.get(info.codec).release(info.weights_id)  # the release that made the bitstreams
     state = {k[len(_PREFIX):]: v for k, v in checkpoint["state_dict"].items() if k.startswith(_PREFIX)}
     model = build_head(config)
     model.load_state_dict(state, strict=True)
@@ -98,7 +95,7 @@ def export_head(checkpoint_path: Path, out_dir: Path, hardware: str, metrics: di
         "metrics": metrics or {}, "git_sha": metadata["git_sha"], "checkpoint": str(checkpoint_path),
     }
     final.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {final}\nheads table: HeadSpec({config.task!r}, {spec.name!r}, {spec.sha256!r}, "
+    print(f"wrote {final}\nheads table: HeadSpec({config.task!r}, {spec.name!r}, {spec.version!r}, "
           f"{info.quality!r}, {final.name!r}, {digest!r}, {metadata['dataset']!r}),")
     return final
 

@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 from torch import Tensor
 
 from neuralcodec import pixels, registry
+from neuralcodec.metrics import psnr_from_mse
 from neuralcodec.models import GenerativeHyperprior
 from train.checkpoints import restore_model
 from train.discriminator import LatentConditionedDiscriminator
@@ -127,7 +128,7 @@ class GenerativeModule(pl.LightningModule):
         lpips = self.perceptual(x, out.x_hat.clamp(0, 1))  # (N,)
         rate_weight = self.rate_controller.weight(levels)
         loss = (rate_weight * bpp + self.hparams.mse_weight * mse + self.hparams.lpips_weight * lpips).mean()
-        logs = {"bpp": bpp.mean(), "lpips": lpips.mean(), "psnr": (-10 * torch.log10(mse.clamp_min(1e-10))).mean()}
+        logs = {"bpp": bpp.mean(), "lpips": lpips.mean(), "psnr": psnr_from_mse(mse).mean()}
         coded_bpp = bits_per_pixel(out.coded_likelihoods, h * w).detach()  # (N,) as a file would be
         logs["coded_bpp"] = coded_bpp.mean()
         if stage == "train":

@@ -8,6 +8,7 @@ from safetensors.torch import load_file
 from torch import Tensor
 
 from neuralcodec import pixels, registry
+from neuralcodec.metrics import psnr_from_mse
 from neuralcodec.models import CodecModel
 from train.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model
 from train.losses import bits_per_pixel
@@ -116,7 +117,7 @@ class RateDistortionModule(pl.LightningModule):
             {
                 f"{stage}/loss": loss,
                 f"{stage}/bpp": bpp.mean(),
-                f"{stage}/psnr": (-10 * torch.log10(mse.clamp_min(1e-10))).mean(),
+                f"{stage}/psnr": psnr_from_mse(mse).mean(),
             },
             prog_bar=stage == "train",
             batch_size=x.size(0),

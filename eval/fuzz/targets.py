@@ -18,7 +18,7 @@ from PIL import Image
 
 from eval.fuzz.mutators import mutate_container, mutate_image
 from eval.fuzz.target import OracleError, Target
-from neuralcodec import api, container, errors, registry
+from neuralcodec import api, catalog, container, errors, registry
 from neuralcodec.api import Codec
 from neuralcodec.models import MeanScaleHyperprior
 
@@ -44,7 +44,7 @@ def tiny_codec(max_pixels: int) -> Codec:
 def load_codecs(max_pixels: int, real: bool = True) -> dict[int, Codec]:
     """Codecs by codec id: always ``test-tiny``; ``hyperprior`` too when its weights are installed."""
     codecs = {0: tiny_codec(max_pixels)}
-    if real and any(row.name == "hyperprior" and row.installed for row in api.available_codecs()):
+    if real and any(row.name == "hyperprior" and row.installed for row in catalog.available_codecs()):
         codecs[registry.get("hyperprior").codec_id] = Codec("hyperprior", max_pixels=max_pixels)
     return codecs
 

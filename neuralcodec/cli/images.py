@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from neuralcodec import pixels
+from neuralcodec import metrics, pixels
 from neuralcodec.cli.status import CommandError, UsageError, describe
 from neuralcodec.errors import UnsupportedImageError
 
@@ -90,5 +90,4 @@ def read_reference(path: Path, max_pixels: int) -> pixels.UInt8Array:
 
 def psnr(reference: pixels.UInt8Array, image: Image.Image) -> float:
     """PSNR-RGB in dB of ``image`` against ``reference`` (inf when identical)."""
-    mse = float(np.mean((reference.astype(np.float64) - np.asarray(image.convert("RGB"))) ** 2))
-    return float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))
+    return metrics.psnr_uint8(reference, np.asarray(image.convert("RGB")))

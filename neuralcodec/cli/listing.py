@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from neuralcodec.catalog import available_codecs, available_encoders
+from neuralcodec.catalog import available_codecs, available_encoders, available_heads
 from neuralcodec.cli import files
 from neuralcodec.cli.batch import run_batch
 from neuralcodec.cli.console import Console
@@ -29,15 +29,20 @@ def info(args: argparse.Namespace, console: Console) -> int:
 
 
 def models(args: argparse.Namespace, console: Console) -> int:
-    """List the registered codecs and encoder variants, and whether their weights are installed."""
+    """List the registered codecs, encoder variants and task heads, and whether their weights are installed."""
     for row in available_codecs():
         state = "installed" if row.installed else "not installed"
         console.output(f"{row.name:14} id={row.codec_id:<3} {row.architecture:18} {state:14} {row.description}")
-        console.output(f"{'':14} weights: {row.weights}")
-        for path in row.previous_weights:
-            console.output(f"{'':14} earlier weights (their files decode; --weights ID): {path}")
+        version = f"v{row.version} " if row.version else ""
+        console.output(f"{'':14} weights: {version}{row.weights}")
+        for release in row.previous_weights:
+            console.output(f"{'':14} earlier weights (their files decode; --weights vN): {release}")
     for enc in available_encoders():
         state = "installed" if enc.installed else "not installed"
-        console.output(f"encoder {enc.name:16} for {enc.codec:10} {enc.kind:11} {state:14} {enc.description}")
+        console.output(f"encoder {enc.name:16} for {enc.codec:14} {enc.kind:11} {state:14} {enc.description}")
         console.output(f"{'':12} weights: {enc.weights}")
+    for head in available_heads():
+        state = "installed" if head.installed else "not installed"
+        console.output(f"head {head.task:19} on {head.codec:14} q{head.quality:<8g} {state:14} {head.dataset}")
+        console.output(f"{'':12} weights: {head.weights}")
     return EXIT_OK

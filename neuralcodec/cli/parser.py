@@ -84,10 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     compress.add_argument("--encoder", choices=[e.name for e in registry.ENCODERS],
                           help="encoder variant to use instead of the codec's own; files decode "
                                "as usual (see `neuralcodec models`)")
-    compress.add_argument("--weights", metavar="ID",
-                          help="an earlier release of the codec's weights, by its id (the first "
-                               "hex digits of its sha256, see `neuralcodec models`), e.g. to make "
-                               "files for task heads trained on it (default: the current weights)")
+    compress.add_argument("--weights", metavar="RELEASE",
+                          help="an earlier release of the codec's weights, by version (v1) or id "
+                               "(the first hex digits of its sha256; see `neuralcodec models`), e.g. "
+                               "to make files for task heads trained on it (default: the current weights)")
     low, high = container.TILE_LOG2_RANGE
     compress.add_argument("--tile-size", type=_tile_size, metavar="PIXELS",
                           help=f"tile side, a power of two in [{2**low}, {2**high}]: smaller tiles use "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from neuralcodec import api
+from neuralcodec import tasks
 from neuralcodec.cli import files, images
 from neuralcodec.cli.batch import run_batch
 from neuralcodec.cli.console import Console
@@ -17,7 +17,7 @@ def classify(args: argparse.Namespace, console: Console) -> int:
     """Print the most probable classes of each ``.ncc`` input; returns the exit status."""
 
     def one(job: Job) -> None:
-        predictions = api.classify(files.read_input(job.source), args.top)
+        predictions = tasks.classify(files.read_input(job.source), args.top)
         console.output("\n".join([f"{job.name}:"] + [
             f"  {probability:7.2%}  {name}" for name, probability in predictions
         ]))
@@ -33,7 +33,7 @@ def segment(args: argparse.Namespace, console: Console) -> int:
 
     def one(job: Job) -> None:
         files.check_target(job.target, args.force)
-        mask = api.segment(files.read_input(job.source))
+        mask = tasks.segment(files.read_input(job.source))
         files.write_output(job.target, images.encode_image(mask, "PNG"), args.force)
         counts = sorted(mask.getcolors(256) or [], reverse=True)[:3]
         console.result(

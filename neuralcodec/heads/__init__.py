@@ -10,7 +10,7 @@ from neuralcodec.heads.latent_task import LatentClassifier, LatentSegmenter
 from neuralcodec.heads.loading import HEAD_FORMAT, LoadedHead, head_file_name, load_head
 from neuralcodec.heads.pixel_baseline import PixelClassifier, PixelSegmenter
 from neuralcodec.heads.predict import label_mask, mask_image, shipped_head, top_classes
-from neuralcodec.heads.registry import HEADS, HeadSpec, find_head
+from neuralcodec.registry import HEADS, HeadSpec, find_head
 
 __all__ = [
     "HEADS",

@@ -27,6 +27,10 @@ class LatentInput(nn.Module):
         width: Output channels.
     """
 
+    # Buffers, declared so that mypy sees Tensors (nn.Module.__getattr__ returns Tensor | Module).
+    channel_mean: Tensor  # (M,)
+    channel_std: Tensor  # (M,)
+
     def __init__(self, in_channels: int, width: int) -> None:
         super().__init__()
         self.register_buffer("channel_mean", torch.zeros(in_channels))

@@ -13,14 +13,12 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file
 from torch import nn
 
-from neuralcodec.errors import WeightsChecksumError, WeightsError, WeightsNotFoundError
+from neuralcodec import weights
+from neuralcodec.errors import WeightsError
 from neuralcodec.heads.config import HeadConfig, build_head
-from neuralcodec.heads.registry import HeadSpec
-from neuralcodec.weights import sha256_file, weights_dir
+from neuralcodec.registry import HeadSpec
 
 __all__ = ["HEAD_FORMAT", "LoadedHead", "heads_dir", "head_path", "head_file_name", "load_head"]
 
@@ -39,7 +37,7 @@ class LoadedHead(NamedTuple):
 
 def heads_dir() -> Path:
     """``weights_dir() / "heads"``."""
-    return weights_dir() / "heads"
+    return weights.weights_dir() / "heads"
 
 
 def head_path(spec: HeadSpec) -> Path:
@@ -60,27 +58,14 @@ def load_head(spec: HeadSpec) -> LoadedHead:
         WeightsChecksumError: Its sha256 differs from the table's.
         WeightsError: Unreadable, or its metadata or tensors do not describe this head.
     """
-    path = head_path(spec)
-    if not path.is_file():
-        raise WeightsNotFoundError(
-            f"head weights not found at {path} (expected sha256 {spec.sha256}); restore "
-            "weights/heads/ or set $NEURALCODEC_WEIGHTS, or export with train/export_head.py"
-        )
-    digest = sha256_file(path)
-    if digest != spec.sha256:
-        raise WeightsChecksumError(f"{path} has sha256 {digest}, the heads table expects {spec.sha256}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError) as error:
-        raise WeightsError(f"{path} is not a readable safetensors file: {error}") from None
+    path = weights.verify_file(
+        head_path(spec), spec.sha256, f"the {spec.task} head",
+        "restore weights/heads/ or set $NEURALCODEC_WEIGHTS, or export with train/export_head.py",
+    )
+    metadata, tensors = weights.read_tensors(path)
     config, classes, palette = _check_metadata(spec, metadata, path)
     model = build_head(config)
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as error:  # missing, unexpected or mis-shaped tensors
-        raise WeightsError(f"{path} does not fit its configuration: {error}") from None
+    weights.load_state(model, tensors, path, "its configuration")
     return LoadedHead(model.eval(), config, classes, palette, spec)
 
 
@@ -94,9 +79,7 @@ def _check_metadata(
         "codec_sha256": spec.codec_sha256,
         "quality": f"{spec.quality:g}",
     }
-    for key, value in expected.items():
-        if metadata.get(key) != value:
-            raise WeightsError(f"{path}: metadata {key}={metadata.get(key)!r}, expected {value!r}")
+    weights.check_metadata(metadata, expected, path)
     try:
         config = HeadConfig.from_json(metadata["config"])
         classes = tuple(str(c) for c in json.loads(metadata["classes"]))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from PIL import Image
 from torch import Tensor
 
 from neuralcodec.heads.loading import LoadedHead, load_head
-from neuralcodec.heads.registry import HeadSpec, find_head
+from neuralcodec.registry import CodecSpec, HeadSpec, find_head
 
 __all__ = ["shipped_head", "top_classes", "label_mask", "mask_image"]
 
@@ -20,14 +21,14 @@ def _load_cached(spec: HeadSpec) -> LoadedHead:
     return load_head(spec)
 
 
-def shipped_head(task: str, codec: str, codec_sha256: str | None, quality: float) -> LoadedHead:
-    """The verified shipped head for ``task`` on ``codec`` nearest to ``quality``, loaded once.
+def shipped_head(task: str, codec: CodecSpec, quality: float) -> LoadedHead:
+    """The verified shipped head for ``task`` on this release of ``codec`` nearest to ``quality``, loaded once.
 
     Raises:
         NotRegisteredError: None is shipped for this task and codec.
         WeightsNotFoundError, WeightsChecksumError, WeightsError: As :func:`load_head`.
     """
-    return _load_cached(find_head(task, codec, codec_sha256, quality))
+    return _load_cached(find_head(task, codec, quality))
 
 
 @torch.inference_mode()
@@ -44,7 +45,7 @@ def top_classes(head: LoadedHead, y: Tensor, top_k: int = 5) -> list[tuple[str, 
 
 
 @torch.inference_mode()
-def label_mask(head: LoadedHead, y: Tensor, height: int, width: int) -> np.ndarray:
+def label_mask(head: LoadedHead, y: Tensor, height: int, width: int) -> npt.NDArray[np.uint8]:
     """Class ids (height, width) uint8 of the most probable class per pixel.
 
     Args:
@@ -52,10 +53,11 @@ def label_mask(head: LoadedHead, y: Tensor, height: int, width: int) -> np.ndarr
         y: Ungained latents (1, M, h, w) of an image of ``height`` x ``width``.
     """
     scores = head.model(y.float(), size=(height, width))  # (1, K, H, W)
-    return scores[0].argmax(0).to(torch.uint8).cpu().numpy()
+    mask: npt.NDArray[np.uint8] = scores[0].argmax(0).to(torch.uint8).cpu().numpy()  # (H, W)
+    return mask
 
 
-def mask_image(mask: np.ndarray, palette: tuple[tuple[int, int, int], ...]) -> Image.Image:
+def mask_image(mask: npt.NDArray[np.uint8], palette: tuple[tuple[int, int, int], ...]) -> Image.Image:
     """A palette ("P") image whose pixel values are the class ids of ``mask``."""
     image = Image.fromarray(mask, mode="P")
     flat = [v for rgb in palette for v in rgb]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import ClassVar
 
 from compressai.models import CompressionModel
 from torch import Tensor
@@ -15,13 +16,34 @@ __all__ = ["CodecModel"]
 class CodecModel(CompressionModel):  # type: ignore[misc]  # compressai is untyped
     """A learned codec: ``forward`` for training, ``compress``/``decompress`` for real bitstreams.
 
-    ``quality`` is a float in ``[1, num_qualities]``; one network serves every quality.
+    Every model is built as ``Model(config, lambdas)`` (the registry's table of architectures)
+    and codes a variable rate: ``quality`` is a float in ``[1, num_qualities]`` and one network
+    serves every quality, through a gain on the latent before quantization and an inverse gain
+    after. What the container needs from a model is :attr:`downsampling_factor` (images are
+    padded to it), :meth:`latent_hw` and :meth:`num_streams` (to check a file's stream count
+    before decoding).
     """
+
+    #: Pixels per latent of y along each side: y is (1, M, H / latent_stride, W / latent_stride).
+    latent_stride: ClassVar[int] = 16
 
     @property
     @abstractmethod
     def downsampling_factor(self) -> int:
-        """Input height and width must be multiples of this."""
+        """Input height and width must be multiples of this (a multiple of :attr:`latent_stride`)."""
+
+    @property
+    @abstractmethod
+    def num_qualities(self) -> int:
+        """Quality is continuous in ``[1, num_qualities]``."""
+
+    @abstractmethod
+    def gain(self, quality: float) -> Tensor:
+        """The gain (1, M, 1, 1) applied to y before quantization when coding at ``quality``."""
+
+    @abstractmethod
+    def inverse_gain(self, quality: float) -> Tensor:
+        """The inverse gain (1, M, 1, 1) that maps y_hat at ``quality`` to the synthesis input."""
 
     @abstractmethod
     def num_streams(self, latent_hw: tuple[int, int], tile_size: int) -> int:
@@ -53,6 +75,16 @@ class CodecModel(CompressionModel):  # type: ignore[misc]  # compressai is untyp
         """Entropy-decode the quantized latents without running the synthesis transform."""
 
     def latent_hw(self, height: int, width: int) -> tuple[int, int]:
-        """Latent size for an image of ``height`` x ``width`` (before padding)."""
-        f = self.downsampling_factor
-        return -(-height // f) * (f // 16), -(-width // f) * (f // 16)
+        """Latent size for an image of ``height`` x ``width`` (padded to :attr:`downsampling_factor`)."""
+        f, s = self.downsampling_factor, self.latent_stride
+        return -(-height // f) * (f // s), -(-width // f) * (f // s)
+
+    def latent_tile(self, tile_size: int) -> int:
+        """The side, in latents, of a ``tile_size``-pixel tile.
+
+        Raises:
+            ValueError: ``tile_size`` is not a positive multiple of :attr:`downsampling_factor`.
+        """
+        if tile_size <= 0 or tile_size % self.downsampling_factor:
+            raise ValueError(f"tile size {tile_size} is not a multiple of {self.downsampling_factor}")
+        return tile_size // self.latent_stride

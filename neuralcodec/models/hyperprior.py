@@ -10,44 +10,19 @@ import torch
 from compressai.entropy_models import EntropyBottleneck, GaussianConditional
 from torch import Tensor, nn
 
-from neuralcodec.errors import BitstreamError
+from neuralcodec.models import coding
 from neuralcodec.models.base import CodecModel
 from neuralcodec.models.fixed_point import FixedPointNetwork
 from neuralcodec.models.outputs import Compressed, DecodedLatents, RDOutput
-from neuralcodec.models.tiling import (
-    Window,
-    crop_window,
-    map_window,
-    num_tiles,
-    tile_windows,
-    tiled_map,
-)
+from neuralcodec.models.tiling import Window, map_window, num_tiles, tiled_map
 from neuralcodec.models.transforms import analysis, hyper_analysis, hyper_synthesis, synthesis
 
 __all__ = ["HyperpriorConfig", "MeanScaleHyperprior"]
 
-_ENTROPY_CODER = "ans"
 # Context around a tile, at least each transform's receptive-field radius (see models/tiling.py):
 _G_A_MARGIN = 64  # pixels (g_a reaches 30 px); a multiple of 16 keeps the stride phase
 _H_A_MARGIN = 8  # latents of y (h_a reaches 7); a multiple of 4
 _H_S_MARGIN = 4  # latents of z (h_s reaches 3)
-
-
-def _bounded(stream: bytes, num_symbols: int) -> bytes:
-    """``stream`` followed by as many zero bytes as compressai's rANS decoder can read past it.
-
-    compressai's ``RansDecoder`` does not check the end of its input: on a stream too short for
-    its symbols (a corrupt or hostile file) it reads on into foreign memory and can crash the
-    process. Its reads past the data are bounded, though. Per symbol: the state refill in
-    ``Rans64DecAdvance`` reads at most one 32-bit word; a bypass (out-of-table) value reads
-    4-bit chunks, first a count continued while a chunk is 15, then that many value chunks.
-    Past the data only zero words come in, and the state (< 2**63) holds at most 8 chunks
-    before its first refill, after which every chunk is 0: so at most 9 count chunks (2 words)
-    and 135 value chunks (17 words). That is 1 + 1 + 2 + 17 = 21 words per symbol. Chunks of 15
-    read from the data itself (2 per byte, plus 16 from the initial state) add at most
-    15 value chunks each: 15 bytes per data byte, plus 120.
-    """
-    return stream + bytes(84 * num_symbols + 16 * len(stream) + 256)
 
 
 @dataclass(frozen=True)
@@ -105,8 +80,8 @@ class MeanScaleHyperprior(CodecModel):
         self.g_s = self._synthesis(config)
         self.h_a = hyper_analysis(N, M)
         self.h_s = hyper_synthesis(N, M)
-        self.entropy_bottleneck = EntropyBottleneck(N, entropy_coder=_ENTROPY_CODER)
-        self.gaussian_conditional = GaussianConditional(None, entropy_coder=_ENTROPY_CODER)
+        self.entropy_bottleneck = EntropyBottleneck(N, entropy_coder=coding.ENTROPY_CODER)
+        self.gaussian_conditional = GaussianConditional(None, entropy_coder=coding.ENTROPY_CODER)
         #: Training option: g_s decodes the latent rounded around its means, with a straight-through
         #: gradient (what it gets from a file), instead of the noisy proxy that the rate term uses
         #: ("mixed quantization", Minnen & Singh 2020). Takes no part in coding.
@@ -125,22 +100,25 @@ class MeanScaleHyperprior(CodecModel):
         return 64
 
     @property
+    def num_qualities(self) -> int:
+        return self.config.num_qualities
+
+    @property
     def synthesis_margin(self) -> int:
         """Context (latents of y) around a tile for g_s: over its receptive-field radius, 2."""
         return 4
 
     def num_streams(self, latent_hw: tuple[int, int], tile_size: int) -> int:
         """One stream for z, then one per tile of y."""
-        return 1 + num_tiles(*latent_hw, self._latent_tile(tile_size))
+        return 1 + num_tiles(*latent_hw, self.latent_tile(tile_size))
 
-    def _latent_tile(self, tile_size: int) -> int:
-        if tile_size <= 0 or tile_size % self.downsampling_factor:
-            raise ValueError(f"tile size {tile_size} is not a multiple of {self.downsampling_factor}")
-        return tile_size // 16
+    def gain(self, quality: float) -> Tensor:
+        """The gain (1, M, 1, 1) on y before quantization at ``quality``."""
+        return self._coding_gain(self.log_gain, quality)
 
     def inverse_gain(self, quality: float) -> Tensor:
         """The inverse gain (1, M, 1, 1) that maps y_hat at ``quality`` to the input of g_s."""
-        return self._coding_gain(self.log_inv_gain, quality, self.log_inv_gain.device)
+        return self._coding_gain(self.log_inv_gain, quality)
 
     def quality_weights(self, quality: Tensor) -> Tensor:
         """Interpolation weights (N, Q) over the learned levels for qualities (N,)."""
@@ -156,10 +134,10 @@ class MeanScaleHyperprior(CodecModel):
         weights = self.quality_weights(quality.to(log_gains))
         return torch.exp(weights @ log_gains)[:, :, None, None]
 
-    def _coding_gain(self, log_gains: Tensor, quality: float, device: torch.device) -> Tensor:
+    def _coding_gain(self, log_gains: Tensor, quality: float) -> Tensor:
         """The gain for coding, computed in float64 on the CPU for reproducibility."""
         q = torch.tensor([quality], dtype=torch.float64)
-        return self._gain(log_gains.detach().cpu().double(), q).float().to(device)
+        return self._gain(log_gains.detach().cpu().double(), q).float().to(log_gains.device)
 
     def forward(self, x: Tensor, quality: Tensor) -> RDOutput:
         """Training / evaluation pass with the float hyper-decoder.
@@ -205,54 +183,42 @@ class MeanScaleHyperprior(CodecModel):
         scales_hat, means_hat = FixedPointNetwork(self.h_s)(z_hat).chunk(2, 1)
         return scales_hat, means_hat
 
-    def _tile_indexes(
-        self, h_s: FixedPointNetwork, z_hat: Tensor, window: Window
-    ) -> tuple[Tensor, Tensor]:
-        """Scale indexes and means of the y tile ``window``, from the z around it (exact)."""
-        params = map_window(h_s, z_hat, window.scaled(Fraction(1, 4)), Fraction(4), _H_S_MARGIN)
-        scales_hat, means_hat = params.chunk(2, 1)
-        return self.gaussian_conditional.build_indexes(scales_hat), means_hat
+    def _tile_params(self, z_hat: Tensor) -> coding.TileParams:
+        """Scale indexes and means of each y tile, from the z around it (exact)."""
+        h_s = FixedPointNetwork(self.h_s)
+
+        def params(window: Window) -> tuple[Tensor, Tensor]:
+            out = map_window(h_s, z_hat, window.scaled(Fraction(1, 4)), Fraction(4), _H_S_MARGIN)
+            scales_hat, means_hat = out.chunk(2, 1)
+            return self.gaussian_conditional.build_indexes(scales_hat), means_hat
+
+        return params
 
     def compress(self, x: Tensor, quality: float, tile_size: int) -> Compressed:
         """Entropy-code one image; see :class:`~neuralcodec.models.base.CodecModel`."""
         if x.size(0) != 1:
             raise ValueError("compress codes one image at a time")
-        tile = self._latent_tile(tile_size)
+        tile = self.latent_tile(tile_size)
         y = tiled_map(self.g_a, x, Fraction(1, 16), 16 * tile, _G_A_MARGIN)  # (1, M, H/16, W/16)
-        y = y * self._coding_gain(self.log_gain, quality, x.device)
+        y = y * self.gain(quality).to(x.device)
         z = tiled_map(self.h_a, y, Fraction(1, 4), tile, _H_A_MARGIN)  # (1, N, H/64, W/64)
-        z_strings = self.entropy_bottleneck.compress(z)
+        z_stream, z_hat = coding.encode_hyper_latent(self.entropy_bottleneck, z)
         # Condition on exactly what the decoder will see.
-        z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
-        h_s = FixedPointNetwork(self.h_s)
-        streams = [z_strings[0]]
-        for window in tile_windows(y.size(2), y.size(3), tile):
-            indexes, means_hat = self._tile_indexes(h_s, z_hat, window)
-            y_tile = crop_window(y, window)
-            streams += self.gaussian_conditional.compress(y_tile, indexes, means=means_hat)
-        return Compressed(streams, (y.size(2), y.size(3)))
+        y_streams = coding.encode_tiles(self.gaussian_conditional, y, tile, self._tile_params(z_hat))
+        return Compressed([z_stream, *y_streams], (y.size(2), y.size(3)))
 
     def decompress_latents(
         self, streams: list[bytes], latent_hw: tuple[int, int], tile_size: int
     ) -> DecodedLatents:
         """Entropy-decode y_hat (1, M, h, w), in the gained domain, and z_hat, without g_s."""
-        tile = self._latent_tile(tile_size)
-        expected = self.num_streams(latent_hw, tile_size)
-        if len(streams) != expected:
-            raise BitstreamError(f"expected {expected} streams, got {len(streams)}")
-        if any(len(s) < 8 or len(s) % 4 for s in streams):
-            # rANS64 writes 32-bit words and flushes an 8-byte state: anything else is corrupt.
-            raise BitstreamError("entropy-coded stream of impossible length")
+        tile = self.latent_tile(tile_size)
+        coding.check_streams(streams, self.num_streams(latent_hw, tile_size))
         z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
-        z_symbols = self.config.N * z_hw[0] * z_hw[1]
-        z_hat = self.entropy_bottleneck.decompress([_bounded(streams[0], z_symbols)], z_hw)
-        h_s = FixedPointNetwork(self.h_s)
+        z_hat = coding.decode_hyper_latent(self.entropy_bottleneck, streams[0], self.config.N, z_hw)
         y_hat = torch.empty(1, self.config.M, *latent_hw, device=z_hat.device)
-        for window, stream in zip(tile_windows(*latent_hw, tile), streams[1:]):
-            indexes, means_hat = self._tile_indexes(h_s, z_hat, window)
-            stream = _bounded(stream, indexes.numel())
-            y_tile = self.gaussian_conditional.decompress([stream], indexes, means=means_hat)
-            crop_window(y_hat, window).copy_(y_tile)
+        coding.decode_tiles(
+            self.gaussian_conditional, streams[1:], y_hat, tile, self._tile_params(z_hat)
+        )
         return DecodedLatents(y_hat, z_hat)
 
     def decompress(
@@ -260,8 +226,8 @@ class MeanScaleHyperprior(CodecModel):
     ) -> Tensor:
         """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
         y_hat = self.decompress_latents(streams, latent_hw, tile_size).y_hat
-        y_hat = y_hat * self.inverse_gain(quality)
+        y_hat = y_hat * self.inverse_gain(quality).to(y_hat.device)
         x_hat: Tensor = tiled_map(
-            self.g_s, y_hat, Fraction(16), self._latent_tile(tile_size), self.synthesis_margin
+            self.g_s, y_hat, Fraction(16), self.latent_tile(tile_size), self.synthesis_margin
         )
         return x_hat

@@ -61,7 +61,7 @@ def test_starting_from_a_hyperprior_keeps_its_encoder_and_places_the_gains() -> 
     assert torch.equal(gan.g_s.upsample[0].weight, hyperprior.g_s[0].weight)  # the MSE decoder
     assert all(torch.equal(v, trunk_before[k]) for k, v in gan.g_s.trunk.state_dict().items())
     # The trunk starts at identity: the generator decodes exactly as the hyperprior's g_s.
-    y_hat = torch.randn(1, registry.ARCHITECTURES["generative-tiny"].M, 4, 4)
+    y_hat = torch.randn(1, registry.ARCHITECTURES["generative-tiny"].config.M, 4, 4)
     assert torch.allclose(gan.g_s(y_hat), hyperprior.g_s(y_hat), atol=1e-6)
     step = 0.5 * math.log(registry.GAN_LAMBDAS[0] / registry.MSE_LAMBDAS[0])
     assert torch.allclose(gan.log_gain[0], hyperprior.log_gain[0] + step)

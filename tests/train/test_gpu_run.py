@@ -55,6 +55,7 @@ def test_a_tensor_over_the_limit_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.weights
+@pytest.mark.slow  # about 25 s on a busy 2-core machine
 def test_gpu_command_dry_run_on_the_cpu(tmp_path: Path) -> None:
     """``DRY_RUN=1 bash train/gpu_run.sh``: the device command itself, two tiny CPU steps."""
     import os

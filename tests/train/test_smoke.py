@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from PIL import Image
 
 pl = pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
-from neuralcodec_testing import quiet_trainer  # noqa: E402
+from neuralcodec_testing import quiet_trainer, with_weights  # noqa: E402
 from train.data import PhotoDataModule, RandomCrops, list_images  # noqa: E402
 from train.rd_module import RateDistortionModule  # noqa: E402
 
@@ -75,9 +74,7 @@ def test_resume_and_export(data_root: Path, tmp_path: Path, monkeypatch: pytest.
     assert second.global_step == 3
 
     path = export(checkpoint, "test-tiny", tmp_path / "weights", hardware="test")
-    spec = dataclasses.replace(
-        registry.get("test-tiny"), weights_file=path.name, sha256=weights.sha256_file(path)
-    )
+    spec = with_weights(registry.get("test-tiny"), (path, weights.sha256_file(path)))
     monkeypatch.setenv("NEURALCODEC_WEIGHTS", str(path.parent))
     _, weights_id = weights.load_model(spec)
     assert weights_id == int(path.name.split("-")[-1].split(".")[0], 16)
