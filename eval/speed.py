@@ -7,11 +7,14 @@ For each Kodak image, in one process and with one torch thread count, this times
 - ``compressai.models.MeanScaleHyperprior`` of the same N and M (random init, ``update()``):
   image array -> tensor -> pad -> ``compress`` -> ``decompress`` -> crop -> uint8,
 
-back to back on the same image, after one warm-up image. The medians over images go to
-``eval/reports/speed/speed.json`` and ``speed.md``. CompressAI's random weights code at a
-different rate than trained ones, so its bpp is not meaningful; the time is dominated by the
-transforms and the rANS coder, which depend on the image size, not the weights. neuralcodec is
-skipped with a message while its weights are not installed.
+back to back on the same image (which coder goes first alternates from image to image), after
+one warm-up image. The medians over images go to ``eval/reports/speed/speed.json`` and
+``speed.md``, with each coder's time relative to CompressAI's: the median over images of the
+per-image ratio, which drifts less than a ratio of medians while other work loads the machine.
+CompressAI's random weights code at a different rate than trained ones, so its bpp is not
+meaningful; the time is dominated by the transforms and the rANS coder, which depend on the
+image size, not the weights. neuralcodec is skipped with a message while its weights are not
+installed. ``--limit N`` times only the first N Kodak images.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from eval.codecs import load_rgb
 from eval.report import REPORTS_DIR
 from neuralcodec import pixels
 
-__all__ = ["Coder", "compressai_coder", "neuralcodec_coder", "time_coder", "main"]
+__all__ = ["Coder", "compressai_coder", "neuralcodec_coder", "time_coder", "ratios", "main"]
 
 #: A coder: encodes an image array, returns (number of bytes, function that decodes it).
 Coder = Callable[[np.ndarray], tuple[int, Callable[[], np.ndarray]]]
@@ -109,6 +112,16 @@ def _summary(rows: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
+def ratios(rows: list[dict[str, float]], baseline: list[dict[str, float]]) -> dict[str, float]:
+    """Median over images of the per-image time ratio ``rows / baseline``, encode and decode."""
+    return {
+        f"{key}_ratio": statistics.median(
+            r[f"{key}_s"] / b[f"{key}_s"] for r, b in zip(rows, baseline)
+        )
+        for key in ("enc", "dec")
+    }
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -153,15 +166,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     warm = load_rgb(paths[0])
     for encode in coders.values():
         time_coder(encode, warm)
-    for path in tqdm(paths, desc="timing", unit="img"):
+    for i, path in enumerate(tqdm(paths, desc="timing", unit="img")):
         rgb = load_rgb(path)
-        for name, encode in coders.items():
-            rows[name].append(time_coder(encode, rgb))
+        names = list(coders) if i % 2 == 0 else list(coders)[::-1]
+        for name in names:
+            rows[name].append(time_coder(coders[name], rgb))
     load_after = os.getloadavg()
 
     import compressai
 
     doc = {
+        "command": " ".join(["python -m eval.speed", *(sys.argv[1:] if argv is None else argv)]),
         "description": "wall-clock seconds per Kodak image, encode (array -> bytes) and decode "
                        "(bytes -> array), median over images, after one warm-up image",
         "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -170,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "compressai": compressai.__version__},
         "images": [p.name for p in paths],
-        "results": {name: _summary(r) for name, r in rows.items()},
+        "results": {name: {**_summary(r), **ratios(r, rows[theirs])} for name, r in rows.items()},
         "skipped": skipped,
     }
     args.out.mkdir(parents=True, exist_ok=True)
@@ -180,11 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(paths)} Kodak images, {doc['machine']['cpu']}, {doc['machine']['cores']} cores, "
         f"torch threads {doc['machine']['torch_threads']}, load average {load_before[0]:.2f} -> "
         f"{load_after[0]:.2f} (other work was running: compare the rows, not the absolute numbers). "
-        "Median over images, after a warm-up image.", "",
-        "| coder | encode (s) | decode (s) | bpp (median) |", "|---|---|---|---|",
+        "Median over images (ratios: median of the per-image ratios), after a warm-up image; "
+        "the coders' order alternates from image to image.", "",
+        f"Command: `{doc['command']}`", "",
+        "| coder | encode (s) | decode (s) | encode / CompressAI | decode / CompressAI "
+        "| bpp (median) |",
+        "|---|---|---|---|---|---|",
     ]
     for name, summary in doc["results"].items():  # type: ignore[union-attr]
         lines.append(f"| {name} | {summary['median_enc_s']:.3f} | {summary['median_dec_s']:.3f} | "
+                     f"{summary['enc_ratio']:.2f} | {summary['dec_ratio']:.2f} | "
                      f"{summary['median_bpp']:.3f} |")
     for name, reason in skipped.items():
         lines += ["", f"Not measured: {name}: {reason}"]

@@ -325,3 +325,42 @@ def test_fixed_point_rejects_inexact_convolutions(layer: nn.Module) -> None:
 def test_fixed_point_rejects_layers_without_an_exact_version(layer: nn.Module) -> None:
     with pytest.raises(TypeError, match="no exact fixed-point version"):
         FixedPointNetwork(nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), layer))
+
+
+@torch.no_grad()
+def test_fixed_point_never_lags_behind_changed_weights() -> None:
+    """The integer weights are reused across constructions only while the float weights are
+    bit-identical: every way of changing them, version-counted or not, is seen."""
+    torch.manual_seed(9)
+    net = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 4, 3, padding=1))
+    x = torch.randn(2, 4, 6, 7, generator=torch.Generator().manual_seed(10)) * 3
+    original = {k: v.clone() for k, v in net.state_dict().items()}
+    before = FixedPointNetwork(net)
+    first = before(x)
+    assert torch.equal(FixedPointNetwork(net)(x), first)  # reused: the same result
+
+    changes = {
+        "load_state_dict": lambda: net.load_state_dict({k: v * 1.5 for k, v in original.items()}),
+        "write through .data (no version bump)": lambda: net[2].weight.data.mul_(1.5),
+        "assign .data": lambda: setattr(net[2].bias, "data", net[2].bias.data + 1),
+        "in-place edit": lambda: net[2].bias.add_(0.25),
+    }
+    for name, change in changes.items():
+        net.load_state_dict(original)
+        assert torch.equal(FixedPointNetwork(net)(x), first), name
+        change()
+        changed = FixedPointNetwork(net)(x)
+        assert torch.equal(changed, _reference(net, x)) and not torch.equal(changed, first), name
+    assert torch.equal(before(x), first)  # a network built earlier keeps the weights it read
+    net.double()
+    assert torch.equal(FixedPointNetwork(net)(x), _reference(net, x))  # new dtype, derived again
+
+
+@torch.no_grad()
+def test_fixed_point_sees_a_one_ulp_weight_change() -> None:
+    conv = nn.Conv2d(1, 1, 1, bias=False)
+    conv.weight.fill_(2.0 ** -(WEIGHT_BITS + 1))  # half a step: rounds to 0 (half to even)
+    x = torch.full((1, 1, 1, 1), 16.0)  # 2**14 on the activation grid
+    assert FixedPointNetwork(nn.Sequential(conv))(x).item() == 0
+    conv.weight.data.copy_(torch.nextafter(conv.weight.data, torch.tensor(1.0)))  # now rounds to 1
+    assert FixedPointNetwork(nn.Sequential(conv))(x).item() == 2.0**-ACTIVATION_BITS

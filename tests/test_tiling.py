@@ -17,7 +17,14 @@ from neuralcodec.api import Codec
 from neuralcodec.errors import BitstreamError, TileSizeError
 from neuralcodec.models import MeanScaleHyperprior
 from neuralcodec.models.fixed_point import FixedPointNetwork
-from neuralcodec.models.tiling import Window, num_tiles, tile_windows, tiled_map
+from neuralcodec.models.tiling import (
+    Window,
+    map_window,
+    num_tiles,
+    tile_windows,
+    tiled_map,
+    window_map,
+)
 
 WIDTH, HEIGHT = 300, 200  # 5 x 4 tiles of 64 pixels once padded to 320 x 256
 
@@ -72,6 +79,28 @@ def test_tiled_exact_hyper_decoder_is_bit_identical(model: MeanScaleHyperprior, 
     z_hat = torch.round(model.h_a(model.g_a(x)))  # (1, N, 4, 5)
     h_s = FixedPointNetwork(model.h_s)
     assert torch.equal(tiled_map(h_s, z_hat, Fraction(4), 2, 4), h_s(z_hat))
+
+
+@torch.inference_mode()
+@pytest.mark.parametrize(("tile", "calls"), [(3, 1), (2, 5 * 6)], ids=["whole-z", "per-window"])
+def test_window_map_gives_the_windows_of_map_window(
+    model: MeanScaleHyperprior, tile: int, calls: int
+) -> None:
+    """h_s runs once on the whole z when it fits in a tile with its context (9 x 11 in 3 + 2 * 4),
+    else once per window; either way every window is bit-identical to map_window's."""
+    generator = torch.Generator().manual_seed(3)
+    z_hat = torch.randint(-6, 7, (1, model.config.N, 9, 11), generator=generator).float()
+    h_s = FixedPointNetwork(model.h_s)
+    inputs: list[Tensor] = []
+
+    def counted(z: Tensor) -> Tensor:
+        inputs.append(z)
+        return h_s(z)
+
+    at = window_map(counted, z_hat, Fraction(4), tile, 4)
+    for window in tile_windows(*z_hat.shape[-2:], tile):
+        assert torch.equal(at(window), map_window(h_s, z_hat, window, Fraction(4), 4))
+    assert len(inputs) == calls
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ __all__ = [
     "ENTROPY_CODER",
     "TileParams",
     "bounded",
+    "scale_indexes",
     "check_streams",
     "encode_hyper_latent",
     "decode_hyper_latent",
@@ -57,6 +58,20 @@ def bounded(stream: bytes, num_symbols: int) -> bytes:
     return stream + bytes(84 * num_symbols + 16 * len(stream) + 256)
 
 
+def scale_indexes(conditional: GaussianConditional, scales: Tensor) -> Tensor:
+    """``conditional.build_indexes(scales)``, bit for bit, in one binary search per scale.
+
+    compressai's ``build_indexes`` starts from the last index and subtracts one for every entry
+    of the scale table but the last that is >= the scale: a full pass per entry (63 with the
+    default table). That is the number of those entries < the scale, a left ``searchsorted``.
+    The table is cast to the scales' dtype, as compressai's comparisons with a 0-dim table entry
+    do.
+    """
+    scales = conditional.lower_bound_scale(scales)
+    table = conditional.scale_table[:-1].to(scales.dtype)
+    return torch.searchsorted(table, scales, out_int32=True)
+
+
 def check_streams(streams: list[bytes], expected: int) -> None:
     """Refuse a stream list of the wrong count, or with a stream rANS cannot have written.
 
@@ -85,13 +100,24 @@ def decode_hyper_latent(
 
 
 def encode_tiles(
-    conditional: GaussianConditional, y: Tensor, tile: int, params: TileParams
+    conditional: GaussianConditional,
+    y: Tensor,
+    tile: int,
+    params: TileParams,
+    decoded: Tensor | None = None,
 ) -> list[bytes]:
-    """One stream per ``tile``-latent tile of ``y`` (1, C, h, w), in row-major order."""
+    """One stream per ``tile``-latent tile of ``y`` (1, C, h, w), in row-major order.
+
+    If ``decoded`` (shaped like ``y``) is given, it receives what the decoder will get: y
+    rounded around the means, tile by tile, so ``params`` of a tile may read the tiles before it.
+    """
     streams: list[bytes] = []
     for window in tile_windows(y.size(2), y.size(3), tile):
         indexes, means = params(window)
-        streams += conditional.compress(crop_window(y, window), indexes, means=means)
+        y_tile = crop_window(y, window)
+        streams += conditional.compress(y_tile, indexes, means=means)
+        if decoded is not None:
+            crop_window(decoded, window).copy_(conditional.quantize(y_tile, "dequantize", means))
     return streams
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -14,7 +15,7 @@ from neuralcodec.models import coding
 from neuralcodec.models.base import CodecModel
 from neuralcodec.models.fixed_point import FixedPointNetwork
 from neuralcodec.models.outputs import Compressed, DecodedLatents, RDOutput
-from neuralcodec.models.tiling import Window, map_window, num_tiles, tiled_map
+from neuralcodec.models.tiling import Window, num_tiles, tiled_map, window_map
 from neuralcodec.models.transforms import analysis, hyper_analysis, hyper_synthesis, synthesis
 
 __all__ = ["HyperpriorConfig", "MeanScaleHyperprior"]
@@ -179,18 +180,25 @@ class MeanScaleHyperprior(CodecModel):
 
     def exact_h_s(self, z_hat: Tensor) -> tuple[Tensor, Tensor]:
         """Scales and means from the integer-exact hyper-decoder, (1, M, h, w) each."""
-        # Derived on every call (cheap) so it never lags behind trained or reloaded weights.
+        # FixedPointNetwork checks its cached integer weights against the current float ones.
         scales_hat, means_hat = FixedPointNetwork(self.h_s)(z_hat).chunk(2, 1)
         return scales_hat, means_hat
 
-    def _tile_params(self, z_hat: Tensor) -> coding.TileParams:
-        """Scale indexes and means of each y tile, from the z around it (exact)."""
-        h_s = FixedPointNetwork(self.h_s)
+    def _hyper_params(self, z_hat: Tensor, tile: int) -> Callable[[Window], Tensor]:
+        """The exact h_s output (1, 2M, h, w), scales then means, over a window of y.
+
+        For a z of at most one tile, h_s runs once and windows are cropped from it.
+        """
+        h_s = window_map(FixedPointNetwork(self.h_s), z_hat, Fraction(4), tile // 4, _H_S_MARGIN)
+        return lambda window: h_s(window.scaled(Fraction(1, 4)))
+
+    def _tile_params(self, z_hat: Tensor, tile: int) -> coding.TileParams:
+        """Scale indexes and means of each ``tile``-latent y tile, from the z around it (exact)."""
+        hyper = self._hyper_params(z_hat, tile)
 
         def params(window: Window) -> tuple[Tensor, Tensor]:
-            out = map_window(h_s, z_hat, window.scaled(Fraction(1, 4)), Fraction(4), _H_S_MARGIN)
-            scales_hat, means_hat = out.chunk(2, 1)
-            return self.gaussian_conditional.build_indexes(scales_hat), means_hat
+            scales_hat, means_hat = hyper(window).chunk(2, 1)
+            return coding.scale_indexes(self.gaussian_conditional, scales_hat), means_hat
 
         return params
 
@@ -199,13 +207,29 @@ class MeanScaleHyperprior(CodecModel):
         if x.size(0) != 1:
             raise ValueError("compress codes one image at a time")
         tile = self.latent_tile(tile_size)
-        y = tiled_map(self.g_a, x, Fraction(1, 16), 16 * tile, _G_A_MARGIN)  # (1, M, H/16, W/16)
-        y = y * self.gain(quality).to(x.device)
-        z = tiled_map(self.h_a, y, Fraction(1, 4), tile, _H_A_MARGIN)  # (1, N, H/64, W/64)
+        y = self._analysis(x, quality, tile)
+        z = self._hyper_analysis(y, tile)
         z_stream, z_hat = coding.encode_hyper_latent(self.entropy_bottleneck, z)
         # Condition on exactly what the decoder will see.
-        y_streams = coding.encode_tiles(self.gaussian_conditional, y, tile, self._tile_params(z_hat))
+        y_streams = coding.encode_tiles(
+            self.gaussian_conditional, y, tile, self._tile_params(z_hat, tile)
+        )
         return Compressed([z_stream, *y_streams], (y.size(2), y.size(3)))
+
+    def _analysis(self, x: Tensor, quality: float, tile: int) -> Tensor:
+        """The gained latent y (1, M, H/16, W/16) of a padded image, g_a run tile by tile."""
+        y = tiled_map(self.g_a, x, Fraction(1, 16), 16 * tile, _G_A_MARGIN)
+        return y * self.gain(quality).to(x.device)
+
+    def _hyper_analysis(self, y: Tensor, tile: int) -> Tensor:
+        """The hyper-latent z (1, N, h/4, w/4), h_a run tile by tile."""
+        z: Tensor = tiled_map(self.h_a, y, Fraction(1, 4), tile, _H_A_MARGIN)
+        return z
+
+    def _decode_z(self, stream: bytes, latent_hw: tuple[int, int]) -> Tensor:
+        """z_hat (1, N, h/4, w/4) from its stream."""
+        z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
+        return coding.decode_hyper_latent(self.entropy_bottleneck, stream, self.config.N, z_hw)
 
     def decompress_latents(
         self, streams: list[bytes], latent_hw: tuple[int, int], tile_size: int
@@ -213,11 +237,10 @@ class MeanScaleHyperprior(CodecModel):
         """Entropy-decode y_hat (1, M, h, w), in the gained domain, and z_hat, without g_s."""
         tile = self.latent_tile(tile_size)
         coding.check_streams(streams, self.num_streams(latent_hw, tile_size))
-        z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
-        z_hat = coding.decode_hyper_latent(self.entropy_bottleneck, streams[0], self.config.N, z_hw)
+        z_hat = self._decode_z(streams[0], latent_hw)
         y_hat = torch.empty(1, self.config.M, *latent_hw, device=z_hat.device)
         coding.decode_tiles(
-            self.gaussian_conditional, streams[1:], y_hat, tile, self._tile_params(z_hat)
+            self.gaussian_conditional, streams[1:], y_hat, tile, self._tile_params(z_hat, tile)
         )
         return DecodedLatents(y_hat, z_hat)
 
@@ -226,8 +249,13 @@ class MeanScaleHyperprior(CodecModel):
     ) -> Tensor:
         """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
         y_hat = self.decompress_latents(streams, latent_hw, tile_size).y_hat
+        return self._synthesize(y_hat, quality, self.latent_tile(tile_size))
+
+    def _synthesize(self, y_hat: Tensor, quality: float, tile: int) -> Tensor:
+        """x_hat (1, 3, 16h, 16w) from the coded y_hat at ``quality``, g_s run tile by tile."""
         y_hat = y_hat * self.inverse_gain(quality).to(y_hat.device)
-        x_hat: Tensor = tiled_map(
-            self.g_s, y_hat, Fraction(16), self.latent_tile(tile_size), self.synthesis_margin
-        )
+        if y_hat.device.type == "cpu":
+            # Otherwise oneDNN's transposed convolutions reorder every output to NCHW (~30% of g_s).
+            y_hat = y_hat.contiguous(memory_format=torch.channels_last)
+        x_hat: Tensor = tiled_map(self.g_s, y_hat, Fraction(16), tile, self.synthesis_margin)
         return x_hat

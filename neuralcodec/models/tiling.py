@@ -19,7 +19,15 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["Window", "tile_windows", "num_tiles", "crop_window", "map_window", "tiled_map"]
+__all__ = [
+    "Window",
+    "tile_windows",
+    "num_tiles",
+    "crop_window",
+    "map_window",
+    "window_map",
+    "tiled_map",
+]
 
 
 class Window(NamedTuple):
@@ -94,6 +102,39 @@ def map_window(
         window.right - context.left,
     )
     return crop_window(out, inner.scaled(scale))
+
+
+def window_map(
+    transform: Callable[[Tensor], Tensor],
+    x: Tensor,
+    scale: Fraction,
+    tile: int,
+    margin: int,
+) -> Callable[[Window], Tensor]:
+    """``window -> map_window(transform, x, window, scale, margin)`` for the tiles of ``x``.
+
+    When ``x`` is no larger than one tile with its context (``tile + 2 * margin`` on each
+    side), ``transform`` runs once on the whole of ``x`` and every window is cropped from that
+    output: no more memory than one window, and no context computed twice (a window's context
+    overlaps its neighbours'). Otherwise each window is computed with its context when asked for.
+
+    Args:
+        transform: Maps (1, C, h, w) to (1, C', h * scale, w * scale).
+        x: Input (1, C, H, W).
+        scale: Output size over input size.
+        tile: Side of the tiles whose windows will be asked for, in input units.
+        margin: Context around each window, in input units (see :func:`map_window`).
+
+    Returns:
+        A function of a window of ``x`` giving (1, C', window height * scale, window width *
+        scale); the same values either way for integer-exact transforms (up to floating-point
+        summation order otherwise).
+    """
+    height, width = x.shape[-2:]
+    if height <= tile + 2 * margin and width <= tile + 2 * margin:
+        out = transform(x)
+        return lambda window: crop_window(out, window.scaled(scale))
+    return lambda window: map_window(transform, x, window, scale, margin)
 
 
 def tiled_map(
