@@ -166,21 +166,23 @@ def evaluate_model(model: CodecModel, images: Sequence[torch.Tensor]) -> dict[st
     }
 
 
-def model_from(checkpoint: dict, prefix: str) -> CodecModel:
-    """The hyperprior held under ``prefix`` in a training checkpoint."""
-    model = registry.get(registry.DEFAULT_CODEC).build()
+def model_from(checkpoint: dict, prefix: str, codec: str = registry.DEFAULT_CODEC) -> CodecModel:
+    """The ``codec`` model held under ``prefix`` in a training checkpoint."""
+    model = registry.get(codec).build()
     restore_model(model, checkpoint, prefix)
     return model
 
 
-def load_weights(path: Path, average: bool = False) -> CodecModel:
-    """The hyperprior from a safetensors file or a Lightning checkpoint (its weight average if asked)."""
+def load_weights(
+    path: Path, average: bool = False, codec: str = registry.DEFAULT_CODEC
+) -> CodecModel:
+    """A ``codec`` model from a safetensors file or a Lightning checkpoint (its weight average if asked)."""
     if path.suffix == ".safetensors":
-        model = registry.get(registry.DEFAULT_CODEC).build()
+        model = registry.get(codec).build()
         model.load_state_dict(load_file(str(path)), strict=True)
         return model
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    return model_from(checkpoint, AVERAGE_PREFIX if average else MODEL_PREFIX)
+    return model_from(checkpoint, AVERAGE_PREFIX if average else MODEL_PREFIX, codec)
 
 
 def evaluate(names: Sequence[str], init_weights: str, force: bool) -> None:

@@ -67,6 +67,8 @@ class Architecture(NamedTuple):
 def _architectures() -> Mapping[str, Architecture]:
     """Architectures by name (:data:`ARCHITECTURES`)."""
     from neuralcodec.models import (
+        ChannelConditionalConfig,
+        ChannelConditionalHyperprior,
         GenerativeConfig,
         GenerativeHyperprior,
         HyperpriorConfig,
@@ -86,6 +88,15 @@ def _architectures() -> Mapping[str, Architecture]:
         ),
         "generative": Architecture(
             GenerativeHyperprior, GenerativeConfig(N=128, M=192, num_qualities=3)
+        ),
+        # unit tests only
+        "channel-conditional-tiny": Architecture(
+            ChannelConditionalHyperprior,
+            ChannelConditionalConfig(N=8, M=12, slices=3, context_width=8),
+        ),
+        # the mean-scale transforms with a 4-slice channel-conditional entropy model
+        "channel-conditional": Architecture(
+            ChannelConditionalHyperprior, ChannelConditionalConfig(N=128, M=192, slices=4)
         ),
     })
 
@@ -293,6 +304,21 @@ CODECS: tuple[CodecSpec, ...] = (
         architecture="generative-tiny",
         lambdas=GAN_LAMBDAS,
         description="tiny random-init generative codec for unit tests; no weights",
+    ),
+    CodecSpec(
+        name="channel-conditional",
+        codec_id=4,
+        architecture="channel-conditional",
+        lambdas=MSE_LAMBDAS,
+        description="the hyperprior's transforms with a channel-conditional entropy model "
+        "(4 slices, Minnen & Singh 2020), MSE-optimised, q in [1, 8]",
+    ),
+    CodecSpec(
+        name="test-tiny-cc",
+        codec_id=5,
+        architecture="channel-conditional-tiny",
+        lambdas=MSE_LAMBDAS,
+        description="tiny random-init channel-conditional codec for unit tests; no weights",
     ),
 )
 DEFAULT_CODEC = "hyperprior"

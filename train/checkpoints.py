@@ -20,8 +20,13 @@ _CDF_TABLES: dict[type, tuple[str, ...]] = {
 }
 
 
-def restore_model(model: CodecModel, checkpoint: dict, prefix: str = MODEL_PREFIX) -> None:
+def restore_model(
+    model: CodecModel, checkpoint: dict, prefix: str = MODEL_PREFIX, strict: bool = True
+) -> None:
     """Load the codec's weights (those under ``prefix``) from a checkpoint, CDF tables included.
+
+    With ``strict=False`` the model's parameters that the checkpoint lacks keep their values
+    (a checkpoint of a codec with fewer modules); tensors the model lacks are still an error.
 
     The checkpoint's CDF tables (built at its last validation) rarely have the sizes of the
     model's own: a fresh model holds empty ones, and a model started from a weight file holds
@@ -37,4 +42,6 @@ def restore_model(model: CodecModel, checkpoint: dict, prefix: str = MODEL_PREFI
         tables = next((t for kind, t in _CDF_TABLES.items() if isinstance(module, kind)), ())
         if tables and f"{name}.{tables[0]}" in state:
             update_registered_buffers(module, name, list(tables), state, policy="resize")
+    if not strict:
+        state = {**model.state_dict(), **state}
     model.load_state_dict(state, strict=True)

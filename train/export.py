@@ -29,8 +29,9 @@ from train.data import data_root, list_images
 
 __all__ = ["HALF_PARTS", "export", "git_sha", "save_hashed", "main"]
 
-#: Transforms whose weights may be stored in float16 (the entropy models stay float32).
-HALF_PARTS = ("g_a", "g_s", "h_a", "h_s")
+#: Networks whose weights may be stored in float16 (the entropy models stay float32): the
+#: transforms, and the channel-conditional codec's slice networks.
+HALF_PARTS = ("g_a", "g_s", "h_a", "h_s", "context", "residual")
 
 
 def git_sha() -> str:

@@ -46,6 +46,12 @@ class RateDistortionModule(pl.LightningModule):
         init_weights: Weights to start from with a fresh optimizer and step 0: a safetensors
             file (e.g. the shipped weights) or a Lightning checkpoint (its model and weight
             average). Use Lightning's ``--ckpt_path`` to resume a run with its optimizer.
+        init_partial: ``init_weights`` may lack some of the model's parameters (those start
+            fresh), e.g. hyperprior weights for the channel-conditional codec; it must not hold
+            any the model lacks.
+        train_only: If set, only these top-level modules of the codec train (with the entropy
+            bottleneck); the rest stays as loaded, e.g. ``[context, residual]`` to fit a new
+            entropy model to trained transforms at a fraction of the cost.
     """
 
     def __init__(
@@ -64,6 +70,8 @@ class RateDistortionModule(pl.LightningModule):
         compile: bool = False,
         val_qualities: tuple[float, ...] = (1.0, 4.0, 8.0),
         init_weights: str | None = None,
+        init_partial: bool = False,
+        train_only: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -71,7 +79,9 @@ class RateDistortionModule(pl.LightningModule):
         self.spec = registry.get(codec)
         self.model: CodecModel = self.spec.build()
         self.model.rounded_synthesis_input = rounded_synthesis
-        checkpoint = self._load_init_weights(init_weights)
+        checkpoint = self._load_init_weights(init_weights, strict=not init_partial)
+        if train_only:
+            self._train_only({*train_only, "entropy_bottleneck"})
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.average = WeightAverage(self.model, average_decay) if average_decay else None
@@ -82,16 +92,27 @@ class RateDistortionModule(pl.LightningModule):
         ):
             restore_model(self.average.model, checkpoint, AVERAGE_PREFIX)
 
-    def _load_init_weights(self, path: str | None) -> dict | None:
+    def _load_init_weights(self, path: str | None, strict: bool) -> dict | None:
         """Load ``init_weights`` into the model; return the checkpoint if it was one."""
         if not path:
             return None
         if path.endswith(".safetensors"):
-            self.model.load_state_dict(load_file(path), strict=True)
+            state = load_file(path)
+            if not strict:  # the parameters the file lacks keep their fresh values
+                state = {**self.model.state_dict(), **state}
+            self.model.load_state_dict(state, strict=True)
             return None
         checkpoint: dict = torch.load(path, map_location="cpu", weights_only=True)
-        restore_model(self.model, checkpoint, MODEL_PREFIX)
+        restore_model(self.model, checkpoint, MODEL_PREFIX, strict=strict)
         return checkpoint
+
+    def _train_only(self, modules: set[str]) -> None:
+        """Freeze every parameter outside the top-level ``modules`` (the gains included)."""
+        unknown = modules - {name for name, _ in self.model.named_children()}
+        if unknown:
+            raise ValueError(f"train_only: the codec has no modules {sorted(unknown)}")
+        for name, parameter in self.model.named_parameters():
+            parameter.requires_grad_(name.split(".", 1)[0] in modules)
 
     def _lambdas(self, quality: Tensor) -> Tensor:
         """λ of each sample's quality, from the registry's quality scale."""
