@@ -175,7 +175,7 @@ class ChannelConditionalHyperprior(MeanScaleHyperprior):
             grown = window.grown(_CONTEXT_MARGIN, height, width)
             before = [crop_window(y_hat[:, self._slice(j)], grown) for j in range(i)]
             scales, means = self._slice_params(i, hyper(grown), before, context)
-            inner = _inner(window, grown)
+            inner = window.relative_to(grown)
             return (
                 coding.scale_indexes(self.gaussian_conditional, crop_window(scales, inner)),
                 crop_window(means, inner).contiguous(),
@@ -237,16 +237,9 @@ class ChannelConditionalHyperprior(MeanScaleHyperprior):
             grown = window.grown(_CONTEXT_MARGIN, height, width)
             means = hyper(grown)[:, self.config.M :]
             decoded = [crop_window(y_hat[:, self._slice(j)], grown) for j in range(self.slices)]
-            inner = _inner(window, grown)
+            inner = window.relative_to(grown)
             for i in range(self.slices):
                 residual = self._residual(i, means, decoded, self.residual[i])
                 crop_window(out[:, self._slice(i)], window).add_(crop_window(residual, inner))
         return out
 
-
-def _inner(window: Window, grown: Window) -> Window:
-    """``window`` in the coordinates of ``grown`` (which contains it)."""
-    return Window(
-        window.top - grown.top, window.bottom - grown.top,
-        window.left - grown.left, window.right - grown.left,
-    )

@@ -45,6 +45,13 @@ class Window(NamedTuple):
             raise ValueError(f"{self} does not lie on the grid of scale {scale}")
         return Window(*(int(edge) for edge in edges))
 
+    def relative_to(self, outer: Window) -> Window:
+        """This rectangle in the coordinates of ``outer`` (which contains it)."""
+        return Window(
+            self.top - outer.top, self.bottom - outer.top,
+            self.left - outer.left, self.right - outer.left,
+        )
+
     def grown(self, margin: int, height: int, width: int) -> Window:
         """Grown by ``margin`` on every side, clipped to ``height`` x ``width``."""
         return Window(
@@ -95,13 +102,7 @@ def map_window(
     """
     context = window.grown(margin, x.size(-2), x.size(-1))
     out = transform(crop_window(x, context))
-    inner = Window(
-        window.top - context.top,
-        window.bottom - context.top,
-        window.left - context.left,
-        window.right - context.left,
-    )
-    return crop_window(out, inner.scaled(scale))
+    return crop_window(out, window.relative_to(context).scaled(scale))
 
 
 def window_map(
