@@ -40,14 +40,14 @@ bench: $(STAMP)
 	command -v ffmpeg >/dev/null || (apt-get update -q && apt-get install -y -q ffmpeg)
 	$(PY) -m eval.rd --dataset kodak
 
-# The GPU run (train/gpu_run.sh): what travels to the device machine, and a CPU rehearsal.
+# The GPU run (train/codec/gpu_run.sh): what travels to the device machine, and a CPU rehearsal.
 GPU_WHEELS := compressai==1.2.8 jsonargparse==4.53.0 docstring-parser==0.18.0 typeshed-client==2.15.0 pytorch-msssim==1.0.0
 GPU_PLATFORMS := $(foreach n,34 28 17,--platform manylinux_2_$(n)_x86_64) --platform any
 
 gpu-pack: $(STAMP)
 	rm -rf .whl && $(PY) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
 		--implementation cp $(GPU_PLATFORMS) -d .whl $(GPU_WHEELS)
-	$(PY) -m train.gpu pack
+	$(PY) -m train.codec.gpu pack
 	@du -sh .whl build/gpu/data
 
 # Tracked files travel too: leave out of the working tree what the run does not need (every
@@ -62,10 +62,10 @@ gpu-unslim:
 	git sparse-checkout disable
 
 gpu-dry-run: $(STAMP)
-	test -d build/gpu/data/photos || $(PY) -m train.gpu pack
+	test -d build/gpu/data/photos || $(PY) -m train.codec.gpu pack
 	rm -rf build/gpu/dry-run
-	DRY_RUN=1 PYTHON=$(PY) OUT=build/gpu/dry-run RUN=build/gpu/dry-run-logs bash train/gpu_run.sh
-	$(PY) -m train.gpu collect build/gpu/dry-run build/gpu/dry-run-logs/collected.ckpt
+	DRY_RUN=1 PYTHON=$(PY) OUT=build/gpu/dry-run RUN=build/gpu/dry-run-logs bash train/codec/gpu_run.sh
+	$(PY) -m train.codec.gpu collect build/gpu/dry-run build/gpu/dry-run-logs/collected.ckpt
 
 clean:
 	rm -rf $(VENV) build

@@ -1,11 +1,10 @@
-"""Rate-distortion benchmark of neuralcodec against classical codecs (see eval/README.md).
+"""Benchmarks and reports (see eval/README.md); ``python -m eval list|all`` runs every study.
 
-Modules: ``codecs`` (the codecs and the metrics), ``datasets``,
-``results`` (CSV and CompressAI-shaped JSON), ``bdrate``, ``plot``, ``crops``, ``report``, and
-the entry points ``rd`` (``python -m eval.rd``) and ``speed`` (``python -m eval.speed``).
-``determinism`` and ``model_card`` are separate tools that read or write their own reports.
-``fuzz`` (``python -m eval.fuzz``, atheris) fuzzes the decoder and image loader, and
-``concurrency`` checks that one Codec shared by threads gives serial results.
+- ``rd/``: the rate-distortion benchmark (``python -m eval.rd``) and what it is built from.
+- ``studies/``: one study per module, each its own entry point (``python -m eval.studies.NAME``)
+  writing its report under ``eval/reports/``.
+- ``fuzz/``: atheris fuzzing of the decoder and image loader (``python -m eval.fuzz``).
+- ``reports/``: what they wrote (data, not code).
 """
 
 __all__: list[str] = []

@@ -63,7 +63,7 @@ class Codec:
 
     Thread safety: one Codec may serve ``encode``, ``encode_to_bpp``, ``decode`` and
     ``decode_latents`` calls from many threads at once; each call gives the same bytes or pixels
-    as it would alone (tests/test_thread_safety.py; ``python -m eval.concurrency`` checks the
+    as it would alone (tests/test_thread_safety.py; ``python -m eval.studies.concurrency`` checks the
     shipped weights). Calls keep no state on the object. Do not call ``to()`` while other
     threads use the codec.
 

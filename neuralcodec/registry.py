@@ -48,7 +48,7 @@ __all__ = [
 #: λ of the hyperprior's integer qualities 1..8: CompressAI's MSE models, so the scales match.
 MSE_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.18)
 #: MSE-equivalent λ of the GAN codec's qualities 1..3, below the hyperprior's quality 1. They
-#: only place its initial gains (train/gan_init.py); its training targets bits per pixel.
+#: only place its initial gains (train/codec/gan_init.py); its training targets bits per pixel.
 GAN_LAMBDAS = (0.0003, 0.0007, 0.0015)
 
 
@@ -462,7 +462,7 @@ class HeadSpec:
         return sha256
 
 
-#: Written by ``train/export_head.py`` (it prints each line); cards: ``weights/heads/<file>.md``.
+#: Written by ``train/heads/export_head.py`` (it prints each line); cards: ``weights/heads/<file>.md``.
 HEADS: tuple[HeadSpec, ...] = (
     HeadSpec(
         task="classify",

@@ -66,7 +66,7 @@ def weights_path(spec: CodecSpec) -> Path:
     if spec.weights_file is None:
         raise WeightsNotFoundError(
             f"no weights are installed for codec {spec.name!r}; train and export them with "
-            "train/export.py (see weights/README.md)"
+            "train/codec/export.py (see weights/README.md)"
         )
     return weights_dir() / spec.weights_file
 
@@ -162,7 +162,7 @@ def load_model(spec: CodecSpec) -> tuple[CodecModel, int]:
     what = f"codec {spec.name!r}"
     path = verify_file(
         weights_path(spec), spec.sha256, what,
-        f"restore weights/ or set ${_ENV}, or export with train/export.py",
+        f"restore weights/ or set ${_ENV}, or export with train/codec/export.py",
     )
     metadata, tensors = read_tensors(path)
     check_metadata(metadata, {

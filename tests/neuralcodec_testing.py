@@ -101,7 +101,7 @@ def export_weights(
     metadata: dict[str, str] | None = None,
     tensors: dict[str, torch.Tensor] | None = None,
 ) -> tuple[Path, str]:
-    """Write ``model`` as train/export.py does; returns the path and its sha256.
+    """Write ``model`` as train/codec/export.py does; returns the path and its sha256.
 
     Args:
         metadata: Overrides of the metadata entries (a value of ``None`` drops the key).

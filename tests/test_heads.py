@@ -24,9 +24,9 @@ from neuralcodec_testing import TINY, make_tiny_image
 pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
 from neuralcodec.dataset import compress_dataset  # noqa: E402
-from train import fit_task  # noqa: E402
-from train.export_head import export_head  # noqa: E402
-from train.task_data import TaskTensors, bitstream_cache, source_cache  # noqa: E402
+from train.heads import fit_task  # noqa: E402
+from train.heads.export_head import export_head  # noqa: E402
+from train.heads.task_data import TaskTensors, bitstream_cache, source_cache  # noqa: E402
 
 TINY_M = 12
 SIZE = (96, 72)  # (width, height): not multiples of 64
@@ -126,7 +126,7 @@ def _cityscapes_tree(root: Path) -> Path:
 
 
 def _fit(root: Path, runs: Path, task: str, features: str, extra: list[str]) -> Path:
-    """One epoch of ``python -m train.fit_task fit`` on batches of 2; returns last.ckpt."""
+    """One epoch of ``python -m train.heads.fit_task fit`` on batches of 2; returns last.ckpt."""
     config = "classify-imagenette.yaml" if task == "classify" else "segment-camvid.yaml"
     data = (["--data.source", str(root), "--data.root", "null"] if features == "original"
             else ["--data.root", str(root)])
@@ -145,7 +145,7 @@ def _fit(root: Path, runs: Path, task: str, features: str, extra: list[str]) -> 
 def trained(installed_tiny, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """A tiny classification and a segmentation head trained on tiny-codec bitstreams and
     exported to ``$NEURALCODEC_WEIGHTS/heads``; returns their heads-table entries."""
-    monkeypatch.setattr("sys.argv", ["train.fit_task"])
+    monkeypatch.setattr("sys.argv", ["train.heads.fit_task"])
     torch.manual_seed(0)
     specs = []
     for task, tree, extra in (
@@ -239,7 +239,7 @@ def test_cityscapes_training_and_decoded_baseline(installed_tiny, tmp_path: Path
     torch.testing.assert_close(cache["target"], original["target"])
     assert cache["decoded"].shape == original["original"].shape == (1, 3, SIZE[1], SIZE[0])
     assert cache["latent"].shape == (1, TINY_M, 8, 8)
-    monkeypatch.setattr("sys.argv", ["train.fit_task"])
+    monkeypatch.setattr("sys.argv", ["train.heads.fit_task"])
     extra = ["--model.num_classes", "19", "--model.ignore_index", "255", "--data.crop", "4", "--data.batch_size", "1"]
     assert _fit(out, tmp_path / "runs", "segment", "decoded", extra).is_file()
 

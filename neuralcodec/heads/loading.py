@@ -60,7 +60,7 @@ def load_head(spec: HeadSpec) -> LoadedHead:
     """
     path = weights.verify_file(
         head_path(spec), spec.sha256, f"the {spec.task} head",
-        "restore weights/heads/ or set $NEURALCODEC_WEIGHTS, or export with train/export_head.py",
+        "restore weights/heads/ or set $NEURALCODEC_WEIGHTS, or export with train/heads/export_head.py",
     )
     metadata, tensors = weights.read_tensors(path)
     config, classes, palette = _check_metadata(spec, metadata, path)

@@ -8,7 +8,7 @@ codec's shipped decoder and the file format does not change.
 Two families, both after Ballé et al. 2018's ``g_a`` (four 5x5 stride-2 convolutions with GDN):
 
 - **pruned**: the same layers with fewer hidden channels (structured channel pruning of the
-  teacher, ``train/prune.py``), widths ``(c1, c2, c3)``;
+  teacher, ``train/encoders/prune.py``), widths ``(c1, c2, c3)``;
 - **separable**: a distilled student whose 2nd-4th convolutions are depthwise-separable
   (5x5 depthwise stride 2, then 1x1 pointwise; Howard et al. 2017, MobileNets).
 

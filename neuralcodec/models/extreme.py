@@ -93,7 +93,7 @@ class GenerativeHyperprior(MeanScaleHyperprior):
     (HiFiC): the encoder, hyper-prior, gains and entropy coding are those of
     :class:`MeanScaleHyperprior` (same bitstream layout, same integer-exact hyper-decoder);
     g_s is a :class:`Generator` trained with MSE, LPIPS and an adversarial loss
-    (``train/gan_module.py``). In training the generator decodes the rounded latent (straight-
+    (``train/codec/gan_module.py``). In training the generator decodes the rounded latent (straight-
     through gradient), the latent it gets from a file, while the rate uses the noisy proxy.
 
     .. code-block:: none

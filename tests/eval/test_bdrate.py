@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from eval.bdrate import bd_rate
-from eval.results import anchor_dir
+from eval.rd.bdrate import bd_rate
+from eval.rd.results import anchor_dir
 
 KODAK = anchor_dir("kodak")
 

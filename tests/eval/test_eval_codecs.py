@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eval import codecs
-from eval.codecs import CODEC_CLASSES, Neuralcodec, make_codec
+from eval.rd import codecs
+from eval.rd.codecs import CODEC_CLASSES, Neuralcodec, make_codec
 from neuralcodec import pixels
 
 CLASSICAL = [name for name in CODEC_CLASSES if name != "neuralcodec"]

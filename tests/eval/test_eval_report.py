@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from eval import report, results
+from eval.rd import report, results
 
 
 def _fake(name: str, scale: float, lpips: bool = True) -> dict:
@@ -85,7 +85,7 @@ def test_report_needs_results(tmp_path: Path) -> None:
 
 
 def test_speed_harness_on_a_tiny_model(small_rgb: np.ndarray) -> None:
-    from eval.speed import compressai_coder, time_coder
+    from eval.studies.speed import compressai_coder, time_coder
 
     row = time_coder(compressai_coder(N=8, M=12), small_rgb)
     assert row["enc_s"] > 0 and row["dec_s"] > 0 and row["bpp"] > 0
@@ -95,7 +95,7 @@ def test_rd_cli_end_to_end_and_refresh_one_codec(tmp_path: Path, small_rgb: np.n
     """A Cityscapes-layout folder through ``python -m eval.rd``; a second run adds one codec."""
     import torch
 
-    from eval import rd
+    from eval.rd.__main__ import main as rd_main
 
     city = tmp_path / "data" / "leftImg8bit" / "val" / "town"
     city.mkdir(parents=True)
@@ -105,10 +105,10 @@ def test_rd_cli_end_to_end_and_refresh_one_codec(tmp_path: Path, small_rgb: np.n
     try:
         common = ["--dataset-dir", str(tmp_path / "data"), "--no-lpips", "--reports-dir", str(out),
                   "--crop-bpp", "1.0"]
-        assert rd.main(common + ["--codecs", "jpeg-420"]) == 0
+        assert rd_main(common + ["--codecs", "jpeg-420"]) == 0
         folder = out / "cityscapes-val"
         first = (folder / "results" / "jpeg-420.json").read_text()
-        assert rd.main(common + ["--codecs", "jpeg-444"]) == 0
+        assert rd_main(common + ["--codecs", "jpeg-444"]) == 0
     finally:
         torch.set_num_threads(threads)
     assert (folder / "results" / "jpeg-420.json").read_text() == first  # reused, not recomputed

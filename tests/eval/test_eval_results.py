@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from eval import datasets, results
-from eval.codecs import Record
+from eval.rd import datasets, results
+from eval.rd.codecs import Record
 
 
 def _records() -> list[Record]:

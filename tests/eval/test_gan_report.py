@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from eval import gan, results
+from eval.rd import results
+from eval.studies import gan
 
 
 def _doc(name: str, bpp: list[float], lpips: list[float], psnr: list[float]) -> dict:

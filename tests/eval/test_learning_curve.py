@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("scipy", reason="eval extras not installed")
 
-from eval.bdrate import gain_at_equal_rate  # noqa: E402
-from eval.learning_curve import gap_projection, projection  # noqa: E402
-from eval.train_speed import QUALITIES  # noqa: E402
+from eval.rd.bdrate import gain_at_equal_rate  # noqa: E402
+from eval.studies.learning_curve import gap_projection, projection  # noqa: E402
+from eval.studies.train_speed import QUALITIES  # noqa: E402
 
 
 def test_gain_at_equal_rate_interpolates_in_log_rate() -> None:

@@ -1,4 +1,4 @@
-"""Model cards are written from measured JSON only: the GAN card quotes eval.gan's table."""
+"""Model cards are written from measured JSON only: the GAN card quotes eval.studies.gan's table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval import model_card
+from eval.studies import model_card
 from neuralcodec import registry
 
 RECORD = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from neuralcodec_testing import make_tiny_model
-from train.checkpoints import MODEL_PREFIX, restore_model
+from train.codec.checkpoints import MODEL_PREFIX, restore_model
 
 
 def test_a_model_with_other_cdf_tables_takes_the_checkpoints() -> None:

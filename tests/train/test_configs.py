@@ -1,4 +1,4 @@
-"""Every ``train.fit`` recipe names a real training module and only arguments it takes."""
+"""Every ``train.codec.fit`` recipe names a real training module and only arguments it takes."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 yaml = pytest.importorskip("yaml", reason="training extras not installed")
 pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
-from train.data import PhotoDataModule  # noqa: E402
+from train.codec.data import PhotoDataModule  # noqa: E402
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "train" / "configs").glob("*.yaml"))
-#: The recipes read by train.fit (its LightningCLI takes the module from model.class_path).
+#: The recipes read by train.codec.fit (its LightningCLI takes the module from model.class_path).
 FIT_RECIPES = [p for p in CONFIGS if "class_path" in yaml.safe_load(p.read_text())["model"]]
 
 

@@ -14,10 +14,10 @@ pl = pytest.importorskip("pytorch_lightning", reason="training extras not instal
 from neuralcodec import edge, registry  # noqa: E402
 from neuralcodec.models.encoders import EncoderConfig  # noqa: E402
 from neuralcodec_testing import TINY, make_tiny_model, quiet_trainer  # noqa: E402
-from train.data import PhotoDataModule  # noqa: E402
-from train.distill_module import EncoderDistillationModule  # noqa: E402
-from train.export_encoder import export_encoder  # noqa: E402
-from train.prune import prune_analysis  # noqa: E402
+from train.codec.data import PhotoDataModule  # noqa: E402
+from train.encoders.distill_module import EncoderDistillationModule  # noqa: E402
+from train.encoders.export_encoder import export_encoder  # noqa: E402
+from train.encoders.prune import prune_analysis  # noqa: E402
 
 from neuralcodec_testing import write_photos  # noqa: E402
 

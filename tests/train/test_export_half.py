@@ -1,4 +1,4 @@
-"""``train.export --half g_s``: g_s in float16, the same bitstream."""
+"""``train.codec.export --half g_s``: g_s in float16, the same bitstream."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from safetensors.torch import load_file
 
 from neuralcodec import registry
 from neuralcodec_testing import TINY_GAN, make_tiny_model
-from train.checkpoints import MODEL_PREFIX
-from train.export import export
+from train.codec.checkpoints import MODEL_PREFIX
+from train.codec.export import export
 
 
 def test_half_synthesis_halves_g_s_and_keeps_the_bitstream(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ pl = pytest.importorskip("pytorch_lightning", reason="training extras not instal
 
 from neuralcodec import registry  # noqa: E402
 from neuralcodec.models import GenerativeHyperprior  # noqa: E402
-from train.data import PhotoDataModule  # noqa: E402
-from train.gan_init import from_hyperprior_state  # noqa: E402
-from train.losses import RateController, discriminator_loss, generator_loss  # noqa: E402
+from train.codec.data import PhotoDataModule  # noqa: E402
+from train.codec.gan_init import from_hyperprior_state  # noqa: E402
+from train.codec.losses import RateController, discriminator_loss, generator_loss  # noqa: E402
 
 from neuralcodec_testing import quiet_trainer, write_photos  # noqa: E402
 
@@ -71,7 +71,7 @@ def test_starting_from_a_hyperprior_keeps_its_encoder_and_places_the_gains() -> 
 
 def test_both_stages_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _lpips_or_skip()
-    from train.gan_module import GenerativeModule
+    from train.codec.gan_module import GenerativeModule
 
     root = tmp_path / "data"
     write_photos(root / "photos", 3)

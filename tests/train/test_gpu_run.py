@@ -11,8 +11,8 @@ from PIL import Image
 pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
 from neuralcodec_testing import make_tiny_model, write_photos  # noqa: E402
-from train.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model  # noqa: E402
-from train.gpu import load_shards, pack_photos, save_shards  # noqa: E402
+from train.codec.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model  # noqa: E402
+from train.codec.gpu import load_shards, pack_photos, save_shards  # noqa: E402
 
 
 def test_pack_photos_downscales_to_jpeg(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_a_tensor_over_the_limit_is_refused(tmp_path: Path) -> None:
 @pytest.mark.weights
 @pytest.mark.slow  # about 25 s on a busy 2-core machine
 def test_gpu_command_dry_run_on_the_cpu(tmp_path: Path) -> None:
-    """``DRY_RUN=1 bash train/gpu_run.sh``: the device command itself, two tiny CPU steps."""
+    """``DRY_RUN=1 bash train/codec/gpu_run.sh``: the device command itself, two tiny CPU steps."""
     import os
     import subprocess
     import sys
@@ -71,7 +71,7 @@ def test_gpu_command_dry_run_on_the_cpu(tmp_path: Path) -> None:
     write_photos(tmp_path / "data" / "photos", 2)
     env = {**os.environ, "DRY_RUN": "1", "PYTHON": sys.executable, "OUT": str(tmp_path / "out"),
            "RUN": str(tmp_path / "run"), "NEURALCODEC_DATA": str(tmp_path / "data")}
-    done = subprocess.run(["bash", "train/gpu_run.sh"], cwd=repo, env=env, capture_output=True, text=True)
+    done = subprocess.run(["bash", "train/codec/gpu_run.sh"], cwd=repo, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     shards = sorted((tmp_path / "out").glob("state-*.safetensors"))
     assert shards and all(p.stat().st_size < 16 * 2**20 for p in shards)

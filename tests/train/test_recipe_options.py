@@ -13,11 +13,11 @@ pl = pytest.importorskip("pytorch_lightning", reason="training extras not instal
 
 from neuralcodec import registry  # noqa: E402
 from neuralcodec_testing import TINY, make_tiny_model, quiet_trainer  # noqa: E402
-from train.callbacks import FinalCheckpoint  # noqa: E402
-from train.checkpoints import AVERAGE_PREFIX  # noqa: E402
-from train.data import PhotoDataModule  # noqa: E402
-from train.optim import WeightAverage, scheduled_lr  # noqa: E402
-from train.rd_module import RateDistortionModule  # noqa: E402
+from train.codec.callbacks import FinalCheckpoint  # noqa: E402
+from train.codec.checkpoints import AVERAGE_PREFIX  # noqa: E402
+from train.codec.data import PhotoDataModule  # noqa: E402
+from train.codec.optim import WeightAverage, scheduled_lr  # noqa: E402
+from train.codec.rd_module import RateDistortionModule  # noqa: E402
 
 
 def test_schedule_warms_up_then_follows_a_cosine_to_its_floor() -> None:
@@ -106,7 +106,7 @@ def test_fast_recipe_trains_saves_its_last_step_and_restarts_from_it(
 def test_export_of_the_average(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from safetensors.torch import load_file
 
-    from train.export import export
+    from train.codec.export import export
 
     monkeypatch.setenv("NEURALCODEC_DATA", str(data_root))
     module = _module(average_decay=0.9)

@@ -13,8 +13,8 @@ from PIL import Image
 pl = pytest.importorskip("pytorch_lightning", reason="training extras not installed")
 
 from neuralcodec_testing import quiet_trainer, with_weights  # noqa: E402
-from train.data import PhotoDataModule, RandomCrops, list_images  # noqa: E402
-from train.rd_module import RateDistortionModule  # noqa: E402
+from train.codec.data import PhotoDataModule, RandomCrops, list_images  # noqa: E402
+from train.codec.rd_module import RateDistortionModule  # noqa: E402
 
 
 def test_fast_dev_run(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,7 +54,7 @@ def test_random_crops(data_root: Path) -> None:
 def test_resume_and_export(data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkpoint taken after validation (CDF tables built) resumes, and exports to weights."""
     from neuralcodec import registry, weights
-    from train.export import export
+    from train.codec.export import export
 
     monkeypatch.setenv("NEURALCODEC_DATA", str(data_root))
 
