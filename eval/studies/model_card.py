@@ -51,17 +51,28 @@ def _kodak_table(results: dict, with_lpips: bool) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def _bd_rate_section(results: dict) -> str:
-    """BD-rates of an MSE codec against the published anchors, and the issue's target."""
-    rd = results["results"]
-    bd_rows, bd_values = [], {}
+def _references(spec: registry.CodecSpec) -> dict[str, tuple[str, dict]]:
+    """The published anchors and this repository's other MSE codecs: key -> (label, RD curve)."""
+    references = {}
     for stem, label in ANCHORS.items():
         doc = load_anchor("kodak", f"{stem}.json")
-        if doc is None:
-            continue
-        anchor = doc["results"]
-        value = bd_rate(anchor["bpp"], anchor["psnr-rgb"], rd["bpp"], rd["psnr-rgb"])
-        bd_values[stem] = value
+        if doc is not None:
+            references[stem] = (label, doc["results"])
+    for other in registry.CODECS:
+        path = KODAK_RESULTS / f"neuralcodec-{other.name}.json"
+        if other.name != spec.name and not isinstance(other.config, GenerativeConfig) and path.is_file():
+            label = f"neuralcodec {other.name} v{other.version} (this repository)"
+            references[other.name] = (label, json.loads(path.read_text())["results"])
+    return references
+
+
+def _bd_rate_section(spec: registry.CodecSpec, results: dict) -> str:
+    """BD-rates of an MSE codec against the published anchors and our other codecs, and the targets."""
+    rd = results["results"]
+    bd_rows, bd_values = [], {}
+    for key, (label, curve) in _references(spec).items():
+        value = bd_rate(curve["bpp"], curve["psnr-rgb"], rd["bpp"], rd["psnr-rgb"])
+        bd_values[key] = value
         text = "no overlap" if math.isnan(value) else f"{value:+.1f} %"
         bd_rows.append(f"| {label} | {text} |")
     target = bd_values.get("compressai-bmshj2018-hyperprior_mse_cpu", math.nan)
@@ -145,6 +156,8 @@ def _training_line(spec: registry.CodecSpec, record: dict) -> str:
     ) if module.get(key)]
     if module.get("average_decay"):
         options.append(f"weight average (decay {module['average_decay']}) exported")
+    if module.get("train_only"):
+        options.append(f"only {', '.join(module['train_only'])} trained, the rest fixed as loaded")
     extra = f"; {', '.join(options)}" if options else ""
     return f"{common}, λ ∈ [{record['lambda_range'][0]}, {record['lambda_range'][1]}]{extra}"
 
@@ -174,7 +187,7 @@ Kodak (24 images), whole-file {measured} on the 8-bit decoded images
 
 {_kodak_table(results, generative)}
 
-{_gan_section() if generative else _bd_rate_section(results)}"""
+{_gan_section() if generative else _bd_rate_section(spec, results)}"""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -196,17 +209,22 @@ def main(argv: list[str] | None = None) -> None:
         results = json.loads((KODAK_RESULTS / f"neuralcodec-{spec.name}.json").read_text())
         card_path = weights_dir() / f"{stem}.md"
         card_path.write_text("# Model card\n\n" + card(spec, record, results))
-        index.append(f"- [`{spec.weights_file}`]({stem}.md): codec `{spec.name}`, {spec.description}")
+        index.append(f"- [`{spec.weights_file}`]({stem}.md): codec `{spec.name}` v{spec.version}, "
+                     f"{spec.description}")
+        for earlier in spec.releases()[1:]:  # their cards stay as written when they shipped
+            earlier_stem = Path(str(earlier.weights_file)).stem
+            index.append(f"  - earlier: [`{earlier.weights_file}`]({earlier_stem}.md), v{earlier.version} "
+                         "(its files still decode)")
         print(f"wrote {card_path}")
     for encoder in registry.ENCODERS:  # cards by `python -m eval.studies.edge_cards`
         if encoder.weights_file is not None:
             stem = encoder.weights_file.rsplit(".", 1)[0]
             index.append(f"- [`{encoder.weights_file}`]({stem}.md): encoder `{encoder.name}` for codec "
-                         f"`{encoder.codec}`, {encoder.description}")
+                         f"`{encoder.codec}` v{encoder.codec_version}, {encoder.description}")
     for head in HEADS:  # cards by `python -m eval.studies.tasks`
         stem = head.weights_file.rsplit(".", 1)[0]
         index.append(f"- [`heads/{head.weights_file}`](heads/{stem}.md): {head.task} head on the "
-                     f"latents of `{head.codec}` at q {head.quality:g}, trained on {head.dataset}")
+                     f"latents of `{head.codec}` v{head.codec_version} at q {head.quality:g}, trained on {head.dataset}")
     (weights_dir() / "README.md").write_text("\n".join(index) + "\n")
 
 

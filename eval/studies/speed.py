@@ -2,12 +2,13 @@
 
 For each Kodak image, in one process and with one torch thread count, this times
 
-- neuralcodec through its public API (:class:`neuralcodec.api.Codec`, shipped weights): image
+- each neuralcodec codec of ``--codecs`` (default: the hyperprior and the channel-conditional
+  codec) through its public API (:class:`neuralcodec.api.Codec`, shipped weights): image
   array -> ``.ncc`` bytes -> image, container and integer hyper-decoder included;
 - ``compressai.models.MeanScaleHyperprior`` of the same N and M (random init, ``update()``):
   image array -> tensor -> pad -> ``compress`` -> ``decompress`` -> crop -> uint8,
 
-back to back on the same image (which coder goes first alternates from image to image), after
+back to back on the same image (which coder goes first rotates from image to image), after
 one warm-up image. The medians over images go to ``eval/reports/speed/speed.json`` and
 ``speed.md``, with each coder's time relative to CompressAI's: the median over images of the
 per-image ratio, which drifts less than a ratio of medians while other work loads the machine.
@@ -135,7 +136,8 @@ def _cpu_name() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Time both coders on Kodak and write JSON + Markdown; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m eval.studies.speed", description=main.__doc__)
-    parser.add_argument("--codec", default="hyperprior", help="registered neuralcodec codec")
+    parser.add_argument("--codecs", default="hyperprior,channel-conditional",
+                        help="registered neuralcodec codecs, comma-separated (of CompressAI's size)")
     parser.add_argument("--quality", type=float, default=4.0, help="neuralcodec quality (default 4)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both (default 1)")
     parser.add_argument("--limit", type=int, help="only the first N Kodak images")
@@ -148,16 +150,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from neuralcodec import registry
     from neuralcodec.errors import WeightsError
 
-    config = registry.get(args.codec).config
+    names = [name for name in args.codecs.split(",") if name]
+    config = registry.get(names[0]).config
     paths = resolve("kodak", limit=args.limit).paths
     coders: dict[str, Coder] = {}
     skipped: dict[str, str] = {}
-    ours = f"neuralcodec {args.codec} q{args.quality:g}"
-    try:
-        coders[ours] = neuralcodec_coder(args.codec, args.quality)
-    except WeightsError as error:
-        skipped[ours] = f"weights not installed: {error}"
-        print(f"skipping {ours}: {error}", file=sys.stderr)
+    for codec in names:
+        ours = f"neuralcodec {codec} q{args.quality:g}"
+        try:
+            coders[ours] = neuralcodec_coder(codec, args.quality)
+        except WeightsError as error:
+            skipped[ours] = f"weights not installed: {error}"
+            print(f"skipping {ours}: {error}", file=sys.stderr)
     theirs = f"compressai MeanScaleHyperprior(N={config.N}, M={config.M}), random init"
     coders[theirs] = compressai_coder(config.N, config.M)
 
@@ -168,8 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         time_coder(encode, warm)
     for i, path in enumerate(tqdm(paths, desc="timing", unit="img")):
         rgb = load_rgb(path)
-        names = list(coders) if i % 2 == 0 else list(coders)[::-1]
-        for name in names:
+        order = list(coders)[i % len(coders):] + list(coders)[: i % len(coders)]
+        for name in order:
             rows[name].append(time_coder(coders[name], rgb))
     load_after = os.getloadavg()
 
