@@ -141,11 +141,9 @@ class Codec:
         latent_hw = self.model.latent_hw(height, width)
         extras = 2  # alpha plane and palette
         if requested is not None:
-            low, high = container.TILE_LOG2_RANGE
-            if requested not in {2**k for k in range(low, high + 1)}:
-                raise TileSizeError(
-                    f"tile size {requested} is not a power of two in [{2**low}, {2**high}]"
-                )
+            problem = container.tile_size_problem(requested)
+            if problem:
+                raise TileSizeError(problem)
             if self.model.num_streams(latent_hw, requested) + extras > container.MAX_STREAMS:
                 raise TileSizeError(
                     f"tile size {requested} makes too many tiles for {width}x{height}"

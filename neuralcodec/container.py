@@ -51,6 +51,7 @@ __all__ = [
     "FLAG_PALETTE",
     "MAX_STREAMS",
     "TILE_LOG2_RANGE",
+    "tile_size_problem",
     "QUALITY_SCALE",
     "ContainerError",
     "Header",
@@ -115,6 +116,14 @@ def header_size(num_streams: int) -> int:
     return _FIXED.size + 4 * num_streams + 2 * _CRC.size
 
 
+def tile_size_problem(tile_size: int) -> str | None:
+    """Why ``tile_size`` cannot be stored (not a power of two in :data:`TILE_LOG2_RANGE`), or None."""
+    low, high = TILE_LOG2_RANGE
+    if tile_size in {2**k for k in range(low, high + 1)}:
+        return None
+    return f"tile size {tile_size} is not a power of two in [{2**low}, {2**high}]"
+
+
 def _validate(header: Header, num_streams: int) -> None:
     if not 0 <= header.codec_id <= 0xFF:
         raise ContainerError(f"codec id {header.codec_id} does not fit in a byte")
@@ -126,11 +135,9 @@ def _validate(header: Header, num_streams: int) -> None:
         raise ContainerError(f"unknown flags 0x{header.flags:02x}")
     if not (1 <= header.height <= MAX_SIDE and 1 <= header.width <= MAX_SIDE):
         raise ContainerError(f"image size {header.width}x{header.height} out of range")
-    low, high = TILE_LOG2_RANGE
-    if header.tile_size not in {2**k for k in range(low, high + 1)}:
-        raise ContainerError(
-            f"tile size {header.tile_size} is not a power of two in [2**{low}, 2**{high}]"
-        )
+    problem = tile_size_problem(header.tile_size)
+    if problem:
+        raise ContainerError(problem)
     if not 1 <= num_streams <= MAX_STREAMS:
         raise ContainerError(f"{num_streams} streams; a file holds 1 to {MAX_STREAMS}")
     if header.num_extra_streams >= num_streams:

@@ -222,8 +222,8 @@ def _positive_float(text: str) -> float:
 
 
 def _tile_size(text: str) -> int:
-    low, high = container.TILE_LOG2_RANGE
     value = _positive_int(text)
-    if value not in {2**k for k in range(low, high + 1)}:
-        raise argparse.ArgumentTypeError(f"{text} is not a power of two in [{2**low}, {2**high}]")
+    problem = container.tile_size_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return value
