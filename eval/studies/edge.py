@@ -220,7 +220,7 @@ def _rss_mb() -> float:
 def probe(name: str, path: Path, image: Path, threads: int, repeats: int) -> dict[str, Any]:
     """Latency and memory of one variant, in this (fresh) process."""
     torch.set_num_threads(threads)
-    codec = Codec(registry.DEFAULT_CODEC)
+    codec = Codec("hyperprior")
     network = load_variant(name, path, codec, threads)
     coder = Codec.from_model(codec.spec, edge.with_encoder(codec.model, network), codec.weights_id)
     rgb = load_rgb(image)
@@ -502,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     qualities = [float(q) for q in args.qualities.split(",")]
     paths = list(resolve("kodak", limit=args.limit).paths)
     image = next((p for p in paths if p.name == _PROBE_IMAGE), paths[0])
-    reference = Codec(registry.DEFAULT_CODEC)
+    reference = Codec("hyperprior")
     artifacts = build_artifacts(reference, names, _ARTIFACT_DIR, args.students)
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     if "fp32" in names and not args.rd_only:

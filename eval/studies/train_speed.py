@@ -166,7 +166,7 @@ def evaluate_model(model: CodecModel, images: Sequence[torch.Tensor]) -> dict[st
     }
 
 
-def model_from(checkpoint: dict, prefix: str, codec: str = registry.DEFAULT_CODEC) -> CodecModel:
+def model_from(checkpoint: dict, prefix: str, codec: str = "hyperprior") -> CodecModel:
     """The ``codec`` model held under ``prefix`` in a training checkpoint."""
     model = registry.get(codec).build()
     restore_model(model, checkpoint, prefix)
@@ -174,7 +174,7 @@ def model_from(checkpoint: dict, prefix: str, codec: str = registry.DEFAULT_CODE
 
 
 def load_weights(
-    path: Path, average: bool = False, codec: str = registry.DEFAULT_CODEC
+    path: Path, average: bool = False, codec: str = "hyperprior"
 ) -> CodecModel:
     """A ``codec`` model from a safetensors file or a Lightning checkpoint (its weight average if asked)."""
     if path.suffix == ".safetensors":
@@ -332,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown candidates {unknown}; known: {', '.join(CANDIDATES)}")
     init_weights = args.init_weights or str(
-        Path("weights") / str(registry.get(registry.DEFAULT_CODEC).weights_file)
+        Path("weights") / str(registry.get("hyperprior").weights_file)
     )
     if args.action == "run":
         run(names, args.budget_min, args.threads, args.parallel, init_weights)

@@ -38,7 +38,7 @@ class EncoderDistillationModule(pl.LightningModule):
     def __init__(
         self,
         encoder: str = "pruned-50",
-        codec: str = registry.DEFAULT_CODEC,
+        codec: str = "hyperprior",
         init_weights: str | None = None,
         lr: float = 1e-4,
         lr_drop_step: int = 1_000_000,

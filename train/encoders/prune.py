@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="pruned-50", help="ENCODER_ARCHITECTURES key")
-    parser.add_argument("--codec", default=registry.DEFAULT_CODEC, help="the teacher")
+    parser.add_argument("--codec", default="hyperprior", help="the teacher")
     parser.add_argument("--images", type=int, default=64, help="calibration crops")
     parser.add_argument("--patch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)

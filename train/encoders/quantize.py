@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=MODES, required=True)
-    parser.add_argument("--codec", default=registry.DEFAULT_CODEC)
+    parser.add_argument("--codec", default="hyperprior")
     parser.add_argument("--name", help="encoder name for the metadata (default: the mode)")
     parser.add_argument("--images", type=int, default=32, help="calibration crops (int8)")
     parser.add_argument("--patch-size", type=int, default=256)
