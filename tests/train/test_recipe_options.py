@@ -120,3 +120,32 @@ def test_export_of_the_average(data_root: Path, tmp_path: Path, monkeypatch: pyt
     assert torch.equal(state["g_a.0.weight"], module.average.model.g_a[0].weight)  # type: ignore[union-attr]
     assert not torch.equal(state["g_a.0.weight"], module.model.g_a[0].weight)
     assert registry.get(TINY).build().load_state_dict(state, strict=True) is not None
+
+
+def test_channel_conditional_starts_from_hyperprior_weights(tmp_path: Path) -> None:
+    """init_partial: the hyperprior's file fills every shared tensor; train_only freezes the rest;
+    a list of files loads in order (slice networks of one, transforms of the next)."""
+    from safetensors.torch import load_file, save_file
+
+    hyperprior = make_tiny_model(seed=3)
+    save_file(hyperprior.state_dict(), str(tmp_path / "hyperprior.safetensors"))
+    module = RateDistortionModule(codec="test-tiny-cc", init_weights=str(tmp_path / "hyperprior.safetensors"),
+                                  init_partial=True, train_only=("context", "residual"))
+    assert torch.equal(module.model.g_s[0].weight, hyperprior.g_s[0].weight)
+    trainable = {name.split(".", 1)[0] for name, p in module.model.named_parameters() if p.requires_grad}
+    assert trainable == {"context", "residual", "entropy_bottleneck"}
+    with pytest.raises(RuntimeError):  # without init_partial the slice networks are missing
+        RateDistortionModule(codec="test-tiny-cc", init_weights=str(tmp_path / "hyperprior.safetensors"))
+    with pytest.raises(ValueError, match="no modules"):
+        RateDistortionModule(codec="test-tiny-cc", train_only=("contexts",))
+
+    cc = module.model.state_dict()
+    cc["context.0.4.bias"] = torch.full_like(cc["context.0.4.bias"], 0.25)
+    save_file({k: v.contiguous() for k, v in cc.items()}, str(tmp_path / "cc.safetensors"))
+    newer = make_tiny_model(seed=4)
+    save_file(newer.state_dict(), str(tmp_path / "newer.safetensors"))
+    merged = RateDistortionModule(codec="test-tiny-cc", init_partial=True,
+                                  init_weights=[str(tmp_path / "cc.safetensors"), str(tmp_path / "newer.safetensors")])
+    assert torch.equal(merged.model.g_a[0].weight, newer.g_a[0].weight)
+    assert bool((merged.model.context[0][4].bias == 0.25).all())
+    assert load_file(str(tmp_path / "cc.safetensors")).keys() == merged.model.state_dict().keys()

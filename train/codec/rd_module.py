@@ -45,7 +45,9 @@ class RateDistortionModule(pl.LightningModule):
         val_qualities: Qualities coded during validation.
         init_weights: Weights to start from with a fresh optimizer and step 0: a safetensors
             file (e.g. the shipped weights) or a Lightning checkpoint (its model and weight
-            average). Use Lightning's ``--ckpt_path`` to resume a run with its optimizer.
+            average). Use Lightning's ``--ckpt_path`` to resume a run with its optimizer. A list
+            of safetensors files is loaded in order, each over the ones before (e.g. a codec's
+            slice networks, then newer transforms from another file).
         init_partial: ``init_weights`` may lack some of the model's parameters (those start
             fresh), e.g. hyperprior weights for the channel-conditional codec; it must not hold
             any the model lacks.
@@ -69,7 +71,7 @@ class RateDistortionModule(pl.LightningModule):
         bf16: bool = False,
         compile: bool = False,
         val_qualities: tuple[float, ...] = (1.0, 4.0, 8.0),
-        init_weights: str | None = None,
+        init_weights: str | list[str] | None = None,
         init_partial: bool = False,
         train_only: tuple[str, ...] = (),
     ) -> None:
@@ -92,13 +94,18 @@ class RateDistortionModule(pl.LightningModule):
         ):
             restore_model(self.average.model, checkpoint, AVERAGE_PREFIX)
 
-    def _load_init_weights(self, path: str | None, strict: bool) -> dict | None:
+    def _load_init_weights(self, path: str | list[str] | None, strict: bool) -> dict | None:
         """Load ``init_weights`` into the model; return the checkpoint if it was one."""
         if not path:
             return None
-        if path.endswith(".safetensors"):
-            state = load_file(path)
-            if not strict:  # the parameters the file lacks keep their fresh values
+        if isinstance(path, list) or path.endswith(".safetensors"):
+            files = [path] if isinstance(path, str) else path
+            if not all(f.endswith(".safetensors") for f in files):
+                raise ValueError(f"init_weights: a list takes safetensors files only, got {files}")
+            state = {}
+            for file in files:
+                state.update(load_file(file))
+            if not strict:  # the parameters the files lack keep their fresh values
                 state = {**self.model.state_dict(), **state}
             self.model.load_state_dict(state, strict=True)
             return None
