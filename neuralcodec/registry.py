@@ -273,6 +273,11 @@ CODECS: tuple[CodecSpec, ...] = (
         description="variable-rate mean-scale hyperprior, MSE-optimised, q in [1, 8]",
         weights=(
             WeightsRelease(
+                3,
+                "hyperprior-337f0360.safetensors",
+                "337f036002a7c7f41b87a1e7d314de657130146de12b2ac7bdfbee0549b7fdae",
+            ),
+            WeightsRelease(
                 2,
                 "hyperprior-de944346.safetensors",
                 "de9443460c8475128af2e3c3b8dd23cabc5d495136d2e344df30bca18e956242",
