@@ -317,6 +317,13 @@ CODECS: tuple[CodecSpec, ...] = (
         lambdas=MSE_LAMBDAS,
         description="the hyperprior's transforms with a channel-conditional entropy model "
         "(4 slices, Minnen & Singh 2020), MSE-optimised, q in [1, 8]",
+        weights=(
+            WeightsRelease(
+                1,
+                "channel-conditional-1d511ea5.safetensors",
+                "1d511ea5da5494a83f4b906113ea6b37e3059ca87d6cbd602c0c38d9e487640c",
+            ),
+        ),
     ),
     CodecSpec(
         name="test-tiny-cc",
@@ -326,7 +333,7 @@ CODECS: tuple[CodecSpec, ...] = (
         description="tiny random-init channel-conditional codec for unit tests; no weights",
     ),
 )
-DEFAULT_CODEC = "hyperprior"
+DEFAULT_CODEC = "channel-conditional"
 
 
 def get(name: str) -> CodecSpec:
@@ -498,13 +505,14 @@ def find_head(task: str, codec: CodecSpec, quality: float) -> HeadSpec:
     Raises:
         NotRegisteredError: No head is shipped for this task and codec release.
     """
-    heads = [h for h in HEADS if h.task == task and h.codec == codec.name]
-    matches = [h for h in heads if h.codec_version == codec.version]
+    heads = [h for h in HEADS if h.task == task]
+    matches = [h for h in heads if h.codec == codec.name and h.codec_version == codec.version]
     if not matches:
-        known = sorted({h.codec_version for h in heads})
+        known = sorted({(h.codec, h.codec_version) for h in heads})
+        hint = "; ".join(f"{name} v{version} (compress with --codec {name} --weights v{version})"
+                         for name, version in known)
         raise NotRegisteredError(
-            f"no {task!r} head is shipped for codec {codec.name!r} v{codec.version}; heads exist "
-            f"for {', '.join(f'v{v}' for v in known) or 'no release'}"
-            + (" (compress with --weights v" + str(known[-1]) + ")" if known else "")
+            f"no {task!r} head is shipped for codec {codec.name!r} v{codec.version}; "
+            f"heads exist for {hint or 'no codec'}"
         )
     return min(matches, key=lambda h: (abs(h.quality - quality), -h.quality))

@@ -6,7 +6,7 @@ Kodak images with each at :data:`~eval.studies.train_speed.QUALITIES` through re
 and reports the bpp and PSNR differences and the BD-rate of the float16 file against the
 float32 one. g_s takes no part in entropy coding, so float16 g_s changes pixels only; the
 others change the weights the coder uses (a file stays self-consistent). Written to
-``eval/reports/training/half-storage.md`` and ``.json``.
+``eval/reports/training/half-storage-<codec>.md`` and ``.json``.
 
     python -m eval.studies.half_storage runs/hyperprior-cpu/.../last.ckpt --average --images 8
 """
@@ -60,12 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bd_rate_percent": bd_rate(full["bpp"], full["psnr"], small["bpp"], small["psnr"]),
     }
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "half-storage.json").write_text(json.dumps(doc, indent=2) + "\n")
+    stem = OUT / f"half-storage-{args.codec}"
+    stem.with_suffix(".json").write_text(json.dumps(doc, indent=2) + "\n")
     rows = [
         f"| {q:g} | {b32:.4f} | {b16:.4f} | {(b16 / b32 - 1) * 100:+.3f} % | {p32:.3f} | {p16:.3f} | {p16 - p32:+.4f} |"
         for q, b32, b16, p32, p16 in zip(QUALITIES, full["bpp"], small["bpp"], full["psnr"], small["psnr"])
     ]
-    (OUT / "half-storage.md").write_text("\n".join([
+    stem.with_suffix(".md").write_text("\n".join([
         f"# float16 storage of `{args.codec}` ({', '.join(half)})", "",
         f"The same checkpoint exported twice and coded on the first {len(images)} Kodak images "
         f"(real bitstreams). Files: {full['file_bytes'] / 1e6:.1f} MB (float32) and "
@@ -76,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "|---|---|---|---|---|---|---|",
         *rows, "",
     ]))
-    print(f"wrote {OUT / 'half-storage.md'}: BD-rate {doc['bd_rate_percent']:+.2f} %")
+    print(f"wrote {stem}.md: BD-rate {doc['bd_rate_percent']:+.2f} %")
     return 0
 
 

@@ -35,7 +35,7 @@ ANCHORS = {
     "compressai-mbt2018-mean_mse_cpu": "CompressAI mbt2018-mean",
     "bmshj2018-hyperprior-vbr-ans": "CompressAI bmshj2018-hyperprior-vbr (variable rate)",
     "mbt2018-mean-vbr-ans": "CompressAI mbt2018-mean-vbr (variable rate)",
-    "jpeg2000": "JPEG 2000",
+    "jpeg2000": "JPEG 2000 (CompressAI's curve, ffmpeg; our OpenJPEG is 19 % better)",
 }
 
 

@@ -200,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"torch threads {doc['machine']['torch_threads']}, load average {load_before[0]:.2f} -> "
         f"{load_after[0]:.2f} (other work was running: compare the rows, not the absolute numbers). "
         "Median over images (ratios: median of the per-image ratios), after a warm-up image; "
-        "the coders' order alternates from image to image.", "",
+        "the coders' order rotates from image to image.", "",
         f"Command: `{doc['command']}`", "",
         "| coder | encode (s) | decode (s) | encode / CompressAI | decode / CompressAI "
         "| bpp (median) |",

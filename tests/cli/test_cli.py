@@ -315,12 +315,12 @@ def test_debug_shows_the_traceback(tmp_path: Path, where: str) -> None:
 
 @pytest.mark.weights
 def test_shipped_weights_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real hyperprior at q=3 on the sample photo: a sensible reconstruction."""
+    """The default codec's shipped weights at q=3 on the sample photo: a sensible reconstruction."""
     monkeypatch.delenv("NEURALCODEC_WEIGHTS", raising=False)  # the repository's weights/
     sample = DATA / "sample.png"
     encoded, decoded = tmp_path / "sample.ncc", tmp_path / "sample.png"
     assert main(["compress", str(sample), "-q", "3", "-o", str(encoded)]) == 0
-    assert api.read_info(encoded.read_bytes()).codec == "hyperprior"
+    assert api.read_info(encoded.read_bytes()).codec == registry.DEFAULT_CODEC
     assert main(["decompress", str(encoded), "-o", str(decoded)]) == 0
     with Image.open(sample) as a, Image.open(decoded) as b:
         original = np.asarray(a.convert("RGB"), dtype=np.float64)

@@ -48,6 +48,13 @@ CASES: tuple[GoldenCase, ...] = (
     GoldenCase("hyperprior-q3.5-rgba-45x31", "hyperprior", 3.5, "de944346", "RGBA", (101, 53, 146, 84)),
     GoldenCase("hyperprior-583ecc69-q3-67x45", "hyperprior", 3.0, "583ecc69", "RGB", (220, 170, 287, 215)),
     GoldenCase("gan-q1-67x45", "gan", 1.0, "a2088ac0", "RGB", (220, 170, 287, 215)),
+    GoldenCase("hyperprior-337f0360-q4-67x45", "hyperprior", 4.0, "337f0360", "RGB", (220, 170, 287, 215)),
+    GoldenCase(
+        "channel-conditional-q4-67x45", "channel-conditional", 4.0, "1d511ea5", "RGB", (220, 170, 287, 215)
+    ),
+    GoldenCase(
+        "channel-conditional-q2.5-rgba-45x31", "channel-conditional", 2.5, "1d511ea5", "RGBA", (101, 53, 146, 84)
+    ),
 )
 
 
