@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from neuralcodec.models import coding
 from neuralcodec.models.fixed_point import FixedPointNetwork
 from neuralcodec.models.hyperprior import HyperpriorConfig, MeanScaleHyperprior
-from neuralcodec.models.outputs import Compressed, DecodedLatents, RDOutput
+from neuralcodec.models.outputs import DecodedLatents, RDOutput
 from neuralcodec.models.tiling import Window, crop_window, num_tiles, tile_windows
 
 __all__ = ["ChannelConditionalConfig", "ChannelConditionalHyperprior"]
@@ -183,51 +183,29 @@ class ChannelConditionalHyperprior(MeanScaleHyperprior):
 
         return params
 
-    def compress(self, x: Tensor, quality: float, tile_size: int) -> Compressed:
-        """Entropy-code one image; see :class:`~neuralcodec.models.base.CodecModel`."""
-        if x.size(0) != 1:
-            raise ValueError("compress codes one image at a time")
-        tile = self.latent_tile(tile_size)
-        y = self._analysis(x, quality, tile)
-        z = self._hyper_analysis(y, tile)
-        z_stream, z_hat = coding.encode_hyper_latent(self.entropy_bottleneck, z)
+    def _encode_y(self, y: Tensor, z_hat: Tensor, tile: int) -> list[bytes]:
+        """The streams of y: slice by slice, one per tile of the slice."""
         hyper = self._hyper_cache(z_hat, tile)
         y_hat = torch.empty_like(y)  # what the decoder will have, slice by slice
-        streams = [z_stream]
+        streams = []
         for i in range(self.slices):
             streams += coding.encode_tiles(
                 self.gaussian_conditional, y[:, self._slice(i)], tile,
                 self._slice_tile_params(i, hyper, y_hat), decoded=y_hat[:, self._slice(i)],
             )
-        return Compressed(streams, (y.size(2), y.size(3)))
+        return streams
 
-    def decompress_latents(
-        self, streams: list[bytes], latent_hw: tuple[int, int], tile_size: int
-    ) -> DecodedLatents:
-        """Entropy-decode y_hat (1, M, h, w), in the gained domain, and z_hat, without g_s or LRP."""
-        tile = self.latent_tile(tile_size)
-        coding.check_streams(streams, self.num_streams(latent_hw, tile_size))
-        z_hat = self._decode_z(streams[0], latent_hw)
+    def _decode_y(self, streams: list[bytes], y_hat: Tensor, z_hat: Tensor, tile: int) -> None:
+        """Decode the streams of :meth:`_encode_y` into ``y_hat``, a slice over the whole image at a time."""
         hyper = self._hyper_cache(z_hat, tile)
-        y_hat = torch.empty(1, self.config.M, *latent_hw, device=z_hat.device)
-        per_slice = num_tiles(*latent_hw, tile)
+        per_slice = len(streams) // self.slices
         for i in range(self.slices):
-            slice_streams = streams[1 + i * per_slice : 1 + (i + 1) * per_slice]
             coding.decode_tiles(
-                self.gaussian_conditional, slice_streams, y_hat[:, self._slice(i)], tile,
-                self._slice_tile_params(i, hyper, y_hat),
+                self.gaussian_conditional, streams[i * per_slice : (i + 1) * per_slice],
+                y_hat[:, self._slice(i)], tile, self._slice_tile_params(i, hyper, y_hat),
             )
-        return DecodedLatents(y_hat, z_hat)
 
-    def decompress(
-        self, streams: list[bytes], latent_hw: tuple[int, int], quality: float, tile_size: int
-    ) -> Tensor:
-        """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
-        tile = self.latent_tile(tile_size)
-        latents = self.decompress_latents(streams, latent_hw, tile_size)
-        return self._synthesize(self._with_residuals(latents, tile), quality, tile)
-
-    def _with_residuals(self, latents: DecodedLatents, tile: int) -> Tensor:
+    def _synthesis_latent(self, latents: DecodedLatents, tile: int) -> Tensor:
         """y_hat plus each slice's latent residual prediction, window by window."""
         y_hat = latents.y_hat
         hyper = self._hyper_params(latents.z_hat, tile)

@@ -207,29 +207,16 @@ class MeanScaleHyperprior(CodecModel):
         if x.size(0) != 1:
             raise ValueError("compress codes one image at a time")
         tile = self.latent_tile(tile_size)
-        y = self._analysis(x, quality, tile)
-        z = self._hyper_analysis(y, tile)
+        y = tiled_map(self.g_a, x, Fraction(1, 16), 16 * tile, _G_A_MARGIN)  # (1, M, H/16, W/16)
+        y = y * self.gain(quality).to(x.device)
+        z = tiled_map(self.h_a, y, Fraction(1, 4), tile, _H_A_MARGIN)  # (1, N, H/64, W/64)
         z_stream, z_hat = coding.encode_hyper_latent(self.entropy_bottleneck, z)
         # Condition on exactly what the decoder will see.
-        y_streams = coding.encode_tiles(
-            self.gaussian_conditional, y, tile, self._tile_params(z_hat, tile)
-        )
-        return Compressed([z_stream, *y_streams], (y.size(2), y.size(3)))
+        return Compressed([z_stream, *self._encode_y(y, z_hat, tile)], (y.size(2), y.size(3)))
 
-    def _analysis(self, x: Tensor, quality: float, tile: int) -> Tensor:
-        """The gained latent y (1, M, H/16, W/16) of a padded image, g_a run tile by tile."""
-        y = tiled_map(self.g_a, x, Fraction(1, 16), 16 * tile, _G_A_MARGIN)
-        return y * self.gain(quality).to(x.device)
-
-    def _hyper_analysis(self, y: Tensor, tile: int) -> Tensor:
-        """The hyper-latent z (1, N, h/4, w/4), h_a run tile by tile."""
-        z: Tensor = tiled_map(self.h_a, y, Fraction(1, 4), tile, _H_A_MARGIN)
-        return z
-
-    def _decode_z(self, stream: bytes, latent_hw: tuple[int, int]) -> Tensor:
-        """z_hat (1, N, h/4, w/4) from its stream."""
-        z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
-        return coding.decode_hyper_latent(self.entropy_bottleneck, stream, self.config.N, z_hw)
+    def _encode_y(self, y: Tensor, z_hat: Tensor, tile: int) -> list[bytes]:
+        """The streams of y (after z's): one per tile."""
+        return coding.encode_tiles(self.gaussian_conditional, y, tile, self._tile_params(z_hat, tile))
 
     def decompress_latents(
         self, streams: list[bytes], latent_hw: tuple[int, int], tile_size: int
@@ -237,25 +224,31 @@ class MeanScaleHyperprior(CodecModel):
         """Entropy-decode y_hat (1, M, h, w), in the gained domain, and z_hat, without g_s."""
         tile = self.latent_tile(tile_size)
         coding.check_streams(streams, self.num_streams(latent_hw, tile_size))
-        z_hat = self._decode_z(streams[0], latent_hw)
+        z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
+        z_hat = coding.decode_hyper_latent(self.entropy_bottleneck, streams[0], self.config.N, z_hw)
         y_hat = torch.empty(1, self.config.M, *latent_hw, device=z_hat.device)
-        coding.decode_tiles(
-            self.gaussian_conditional, streams[1:], y_hat, tile, self._tile_params(z_hat, tile)
-        )
+        self._decode_y(streams[1:], y_hat, z_hat, tile)
         return DecodedLatents(y_hat, z_hat)
+
+    def _decode_y(self, streams: list[bytes], y_hat: Tensor, z_hat: Tensor, tile: int) -> None:
+        """Decode the streams of :meth:`_encode_y` into ``y_hat``."""
+        coding.decode_tiles(
+            self.gaussian_conditional, streams, y_hat, tile, self._tile_params(z_hat, tile)
+        )
 
     def decompress(
         self, streams: list[bytes], latent_hw: tuple[int, int], quality: float, tile_size: int
     ) -> Tensor:
         """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
-        y_hat = self.decompress_latents(streams, latent_hw, tile_size).y_hat
-        return self._synthesize(y_hat, quality, self.latent_tile(tile_size))
-
-    def _synthesize(self, y_hat: Tensor, quality: float, tile: int) -> Tensor:
-        """x_hat (1, 3, 16h, 16w) from the coded y_hat at ``quality``, g_s run tile by tile."""
+        tile = self.latent_tile(tile_size)
+        y_hat = self._synthesis_latent(self.decompress_latents(streams, latent_hw, tile_size), tile)
         y_hat = y_hat * self.inverse_gain(quality).to(y_hat.device)
         if y_hat.device.type == "cpu":
             # Otherwise oneDNN's transposed convolutions reorder every output to NCHW (~30% of g_s).
             y_hat = y_hat.contiguous(memory_format=torch.channels_last)
         x_hat: Tensor = tiled_map(self.g_s, y_hat, Fraction(16), tile, self.synthesis_margin)
         return x_hat
+
+    def _synthesis_latent(self, latents: DecodedLatents, tile: int) -> Tensor:
+        """What g_s decodes (before the inverse gain): the coded y_hat itself."""
+        return latents.y_hat
