@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 
 from neuralcodec.cli.console import Console
 from neuralcodec.cli.parser import build_parser
-from neuralcodec.cli.status import EXIT_INTERRUPTED, REPORTED, describe, exit_status
+from neuralcodec.cli.status import EXIT_FAILURE, EXIT_INTERRUPTED, REPORTED, describe, exit_status
 
 __all__ = ["main"]
 
@@ -35,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = console.show_warning
         try:
             return _command(args.command)(args, console)
+        except BrokenPipeError:
+            # The reader of stdout has gone (`neuralcodec models | head -1`): stop quietly, and
+            # point stdout at /dev/null so the interpreter's last flush cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_FAILURE
         except REPORTED as error:
             if args.debug:
                 raise

@@ -31,6 +31,8 @@ def run_batch(
         try:
             with console.warnings_about(job.name):
                 work(job)
+        except BrokenPipeError:
+            raise  # the reader of stdout has gone (`| head`): not this file's fault, stop
         except REPORTED as error:
             if debug:
                 raise

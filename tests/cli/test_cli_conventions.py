@@ -63,6 +63,17 @@ def test_python_dash_m(module: str) -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"neuralcodec {neuralcodec.__version__}"
 
 
+def test_closed_stdout_stops_quietly() -> None:
+    """``neuralcodec models | head -1``: no traceback and no per-file error when the reader goes."""
+    child = subprocess.Popen([sys.executable, "-m", "neuralcodec", "models"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.readline()
+    child.stdout.close()  # the reader has gone before the listing is written out
+    assert child.wait(timeout=60) in (0, 1)
+    assert child.stderr.read() == b""
+
+
 def test_pipe_round_trip(
     image_file: Path, tiny_image: Image.Image, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
