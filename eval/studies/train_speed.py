@@ -9,7 +9,7 @@ Throughput is the pixels trained per second of budget.
 
     python -m eval.studies.train_speed run --candidates current,fast --budget-min 14 --threads 1 --parallel 2
     python -m eval.studies.train_speed evaluate           # code the checkpoints not evaluated yet
-    python -m eval.studies.train_speed throughput         # training steps/s of each setting, 2 threads
+    python -m eval.studies.train_speed throughput --threads 2 --parallel 1   # steps/s of each setting
     python -m eval.studies.train_speed report             # tables -> eval/reports/training/
 
 Results go to ``eval/reports/training/results.json`` (one entry per candidate, merged across
@@ -231,7 +231,8 @@ def throughput(init_weights: str, threads: int, steps: int = 8) -> None:
     photos = [load_uint8(p) for p in list_images(data_root() / "photos")[:64]]
     rows = []
     for name, channels_last, bf16, patch, batch in tqdm(THROUGHPUT_SETTINGS, desc="throughput"):
-        module = RateDistortionModule(init_weights=init_weights, channels_last=channels_last, bf16=bf16)
+        module = RateDistortionModule(codec="hyperprior", init_weights=init_weights,
+                                      channels_last=channels_last, bf16=bf16)
         optimizer = torch.optim.Adam(module.model.parameters(), lr=1e-5)
         crops = RandomCrops([p for p in photos if min(p.shape[1:]) >= patch], patch, steps * batch)
         times, data_times = [], []
@@ -303,7 +304,8 @@ def report() -> Path:
         lines += [
             "",
             f"Training throughput, one process, {timing['threads']} torch threads, median of "
-            f"{timing['steps'] - 1} steps after a warm-up (`python -m eval.studies.train_speed throughput`):",
+            f"{timing['steps'] - 1} steps after a warm-up, nothing else running "
+            f"(`python -m eval.studies.train_speed throughput --threads {timing['threads']} --parallel 1`):",
             "",
             "| setting | s / step | crop preparation (ms / batch) | pixels / s |",
             "|---|---|---|---|",
