@@ -157,7 +157,8 @@ def _training_line(spec: registry.CodecSpec, record: dict) -> str:
     if module.get("average_decay"):
         options.append(f"weight average (decay {module['average_decay']}) exported")
     if module.get("train_only"):
-        options.append(f"only {', '.join(module['train_only'])} trained, the rest fixed as loaded")
+        options.append(f"only {', '.join(module['train_only'])} and the entropy bottleneck trained, "
+                       "the rest fixed as loaded")
     extra = f"; {', '.join(options)}" if options else ""
     return f"{common}, λ ∈ [{record['lambda_range'][0]}, {record['lambda_range'][1]}]{extra}"
 
