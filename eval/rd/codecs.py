@@ -664,7 +664,10 @@ CODEC_CLASSES: dict[str, Any] = {
     "jpeg-xl": JPEGXL,
 }
 #: What ``python -m eval.rd`` runs unless told otherwise.
-DEFAULT_CODECS = ("neuralcodec", "jpeg-420", "jpeg-444", "jpeg2000", "hevc-444", "webp", "avif-444", "jpeg-xl")
+DEFAULT_CODECS = (
+    "neuralcodec", "neuralcodec-channel-conditional",
+    "jpeg-420", "jpeg-444", "jpeg2000", "hevc-444", "webp", "avif-444", "jpeg-xl",
+)
 
 
 def make_codec(name: str, with_lpips: bool = True) -> Codec:
