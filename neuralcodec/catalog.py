@@ -88,7 +88,7 @@ def available_heads() -> list[HeadInfo]:
     """Every registered task head, with its file and whether that file is present."""
     rows = []
     for spec in registry.HEADS:
-        path = weights.weights_dir() / "heads" / spec.weights_file
+        path = weights.heads_dir() / spec.weights_file
         rows.append(HeadInfo(spec.task, f"{spec.codec} v{spec.codec_version}", spec.quality,
                              spec.dataset, str(path), path.is_file()))
     return rows

@@ -34,6 +34,7 @@ __all__ = [
     "WEIGHTS_FORMAT",
     "weights_dir",
     "weights_path",
+    "heads_dir",
     "sha256_file",
     "weights_id",
     "verify_file",
@@ -69,6 +70,11 @@ def weights_path(spec: CodecSpec) -> Path:
             "train/codec/export.py (see weights/README.md)"
         )
     return weights_dir() / spec.weights_file
+
+
+def heads_dir() -> Path:
+    """Where the task heads' files live: ``weights_dir() / "heads"``."""
+    return weights_dir() / "heads"
 
 
 def sha256_file(path: Path) -> str:

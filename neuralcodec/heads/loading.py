@@ -16,6 +16,7 @@ from typing import NamedTuple
 from torch import nn
 
 from neuralcodec import weights
+from neuralcodec.weights import heads_dir
 from neuralcodec.errors import WeightsError
 from neuralcodec.heads.config import HeadConfig, build_head
 from neuralcodec.registry import HeadSpec
@@ -33,11 +34,6 @@ class LoadedHead(NamedTuple):
     classes: tuple[str, ...]
     palette: tuple[tuple[int, int, int], ...]
     spec: HeadSpec
-
-
-def heads_dir() -> Path:
-    """``weights_dir() / "heads"``."""
-    return weights.weights_dir() / "heads"
 
 
 def head_path(spec: HeadSpec) -> Path:

@@ -151,9 +151,10 @@ class ChannelConditionalHyperprior(MeanScaleHyperprior):
         """Latent residual prediction for slice ``i``, in (-0.5, 0.5)."""
         return 0.5 * torch.tanh(lrp(torch.cat([means, *decoded[: i + 1]], 1)).float())
 
-    def _hyper_cache(self, z_hat: Tensor, tile: int) -> Callable[[Window], Tensor]:
-        """:meth:`_hyper_params`, each window computed once (every slice asks for it again)."""
-        hyper = self._hyper_params(z_hat, tile)
+    def _hyper_params(self, z_hat: Tensor, tile: int) -> Callable[[Window], Tensor]:
+        """The hyperprior's, each window computed once: every slice and the residual
+        prediction ask for the same windows again."""
+        hyper = super()._hyper_params(z_hat, tile)
         cache: dict[Window, Tensor] = {}
 
         def cached(window: Window) -> Tensor:
@@ -183,9 +184,8 @@ class ChannelConditionalHyperprior(MeanScaleHyperprior):
 
         return params
 
-    def _encode_y(self, y: Tensor, z_hat: Tensor, tile: int) -> list[bytes]:
+    def _encode_y(self, y: Tensor, hyper: Callable[[Window], Tensor], tile: int) -> list[bytes]:
         """The streams of y: slice by slice, one per tile of the slice."""
-        hyper = self._hyper_cache(z_hat, tile)
         y_hat = torch.empty_like(y)  # what the decoder will have, slice by slice
         streams = []
         for i in range(self.slices):
@@ -195,9 +195,10 @@ class ChannelConditionalHyperprior(MeanScaleHyperprior):
             )
         return streams
 
-    def _decode_y(self, streams: list[bytes], y_hat: Tensor, z_hat: Tensor, tile: int) -> None:
+    def _decode_y(
+        self, streams: list[bytes], y_hat: Tensor, hyper: Callable[[Window], Tensor], tile: int
+    ) -> None:
         """Decode the streams of :meth:`_encode_y` into ``y_hat``, a slice over the whole image at a time."""
-        hyper = self._hyper_cache(z_hat, tile)
         per_slice = len(streams) // self.slices
         for i in range(self.slices):
             coding.decode_tiles(
@@ -205,10 +206,11 @@ class ChannelConditionalHyperprior(MeanScaleHyperprior):
                 y_hat[:, self._slice(i)], tile, self._slice_tile_params(i, hyper, y_hat),
             )
 
-    def _synthesis_latent(self, latents: DecodedLatents, tile: int) -> Tensor:
+    def _synthesis_latent(
+        self, latents: DecodedLatents, hyper: Callable[[Window], Tensor], tile: int
+    ) -> Tensor:
         """y_hat plus each slice's latent residual prediction, window by window."""
         y_hat = latents.y_hat
-        hyper = self._hyper_params(latents.z_hat, tile)
         out = y_hat.clone()
         height, width = y_hat.shape[-2:]
         for window in tile_windows(height, width, tile):

@@ -187,14 +187,14 @@ class MeanScaleHyperprior(CodecModel):
     def _hyper_params(self, z_hat: Tensor, tile: int) -> Callable[[Window], Tensor]:
         """The exact h_s output (1, 2M, h, w), scales then means, over a window of y.
 
-        For a z of at most one tile, h_s runs once and windows are cropped from it.
+        For a z of at most one tile, h_s runs once and windows are cropped from it. One such
+        function serves a whole compress or decompress call (see :meth:`_decode_latents`).
         """
         h_s = window_map(FixedPointNetwork(self.h_s), z_hat, Fraction(4), tile // 4, _H_S_MARGIN)
         return lambda window: h_s(window.scaled(Fraction(1, 4)))
 
-    def _tile_params(self, z_hat: Tensor, tile: int) -> coding.TileParams:
-        """Scale indexes and means of each ``tile``-latent y tile, from the z around it (exact)."""
-        hyper = self._hyper_params(z_hat, tile)
+    def _tile_params(self, hyper: Callable[[Window], Tensor]) -> coding.TileParams:
+        """Scale indexes and means of each y tile, from :meth:`_hyper_params` (exact)."""
 
         def params(window: Window) -> tuple[Tensor, Tensor]:
             scales_hat, means_hat = hyper(window).chunk(2, 1)
@@ -212,36 +212,45 @@ class MeanScaleHyperprior(CodecModel):
         z = tiled_map(self.h_a, y, Fraction(1, 4), tile, _H_A_MARGIN)  # (1, N, H/64, W/64)
         z_stream, z_hat = coding.encode_hyper_latent(self.entropy_bottleneck, z)
         # Condition on exactly what the decoder will see.
-        return Compressed([z_stream, *self._encode_y(y, z_hat, tile)], (y.size(2), y.size(3)))
+        hyper = self._hyper_params(z_hat, tile)
+        return Compressed([z_stream, *self._encode_y(y, hyper, tile)], (y.size(2), y.size(3)))
 
-    def _encode_y(self, y: Tensor, z_hat: Tensor, tile: int) -> list[bytes]:
+    def _encode_y(self, y: Tensor, hyper: Callable[[Window], Tensor], tile: int) -> list[bytes]:
         """The streams of y (after z's): one per tile."""
-        return coding.encode_tiles(self.gaussian_conditional, y, tile, self._tile_params(z_hat, tile))
+        return coding.encode_tiles(self.gaussian_conditional, y, tile, self._tile_params(hyper))
 
     def decompress_latents(
         self, streams: list[bytes], latent_hw: tuple[int, int], tile_size: int
     ) -> DecodedLatents:
         """Entropy-decode y_hat (1, M, h, w), in the gained domain, and z_hat, without g_s."""
+        return self._decode_latents(streams, latent_hw, tile_size)[0]
+
+    def _decode_latents(
+        self, streams: list[bytes], latent_hw: tuple[int, int], tile_size: int
+    ) -> tuple[DecodedLatents, Callable[[Window], Tensor]]:
+        """The decoded latents and the :meth:`_hyper_params` they were decoded with."""
         tile = self.latent_tile(tile_size)
         coding.check_streams(streams, self.num_streams(latent_hw, tile_size))
         z_hw = (latent_hw[0] // 4, latent_hw[1] // 4)
         z_hat = coding.decode_hyper_latent(self.entropy_bottleneck, streams[0], self.config.N, z_hw)
+        hyper = self._hyper_params(z_hat, tile)
         y_hat = torch.empty(1, self.config.M, *latent_hw, device=z_hat.device)
-        self._decode_y(streams[1:], y_hat, z_hat, tile)
-        return DecodedLatents(y_hat, z_hat)
+        self._decode_y(streams[1:], y_hat, hyper, tile)
+        return DecodedLatents(y_hat, z_hat), hyper
 
-    def _decode_y(self, streams: list[bytes], y_hat: Tensor, z_hat: Tensor, tile: int) -> None:
+    def _decode_y(
+        self, streams: list[bytes], y_hat: Tensor, hyper: Callable[[Window], Tensor], tile: int
+    ) -> None:
         """Decode the streams of :meth:`_encode_y` into ``y_hat``."""
-        coding.decode_tiles(
-            self.gaussian_conditional, streams, y_hat, tile, self._tile_params(z_hat, tile)
-        )
+        coding.decode_tiles(self.gaussian_conditional, streams, y_hat, tile, self._tile_params(hyper))
 
     def decompress(
         self, streams: list[bytes], latent_hw: tuple[int, int], quality: float, tile_size: int
     ) -> Tensor:
         """Decode to x_hat (1, 3, 16h, 16w), not clamped."""
         tile = self.latent_tile(tile_size)
-        y_hat = self._synthesis_latent(self.decompress_latents(streams, latent_hw, tile_size), tile)
+        latents, hyper = self._decode_latents(streams, latent_hw, tile_size)
+        y_hat = self._synthesis_latent(latents, hyper, tile)
         y_hat = y_hat * self.inverse_gain(quality).to(y_hat.device)
         if y_hat.device.type == "cpu":
             # Otherwise oneDNN's transposed convolutions reorder every output to NCHW (~30% of g_s).
@@ -249,6 +258,8 @@ class MeanScaleHyperprior(CodecModel):
         x_hat: Tensor = tiled_map(self.g_s, y_hat, Fraction(16), tile, self.synthesis_margin)
         return x_hat
 
-    def _synthesis_latent(self, latents: DecodedLatents, tile: int) -> Tensor:
+    def _synthesis_latent(
+        self, latents: DecodedLatents, hyper: Callable[[Window], Tensor], tile: int
+    ) -> Tensor:
         """What g_s decodes (before the inverse gain): the coded y_hat itself."""
         return latents.y_hat
