@@ -82,7 +82,7 @@ class WeightsNotFoundError(WeightsError, FileNotFoundError):
 
 
 class WeightsChecksumError(WeightsError):
-    """A weight file's sha256 differs from the one in the registry."""
+    """A weight file's sha256 differs from the registered one (or, for a base, the recorded one)."""
 
 
 class WeightsMismatchError(WeightsError):

@@ -2,7 +2,9 @@
 
 Files are safetensors (no pickle) named ``<codec>-<sha256[:8]>.safetensors``. Their metadata
 carries ``codec``, ``codec_id``, ``config`` (JSON), ``format`` and ``git_sha``; the loader checks
-the sha256 and the metadata against the registry, then loads with ``strict=True``.
+the sha256 and the metadata against the registry, then loads with ``strict=True``. A release
+that shares tensors with an earlier one (the channel-conditional codec on a hyperprior's
+transforms) may leave them out and name that file as its base (:func:`read_tensors`).
 
 Every weight file the package loads (codecs, encoder variants, task heads) goes through the
 same steps here: :func:`verify_file` (present, registered sha256), :func:`read_tensors`,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WEIGHTS_FORMAT",
+    "BASE_KEY",
     "weights_dir",
     "weights_path",
     "heads_dir",
@@ -45,6 +48,8 @@ __all__ = [
 ]
 
 WEIGHTS_FORMAT = "neuralcodec-weights-1"
+#: Metadata key naming the file a weight file takes its shared tensors from (see read_tensors).
+BASE_KEY = "base"
 _ENV = "NEURALCODEC_WEIGHTS"
 _PACKAGE_DATA = "_weights"
 
@@ -92,17 +97,17 @@ def weights_id(sha256_hex: str) -> int:
 
 
 def verify_file(path: Path, sha256: str | None, what: str, how_to_get: str) -> Path:
-    """``path``, once it is known to exist and to have the registered ``sha256``.
+    """``path``, once it is known to exist and to have the expected ``sha256``.
 
     Args:
         path: The weight file.
-        sha256: The registry's hex sha256 of it.
+        sha256: Its expected hex sha256 (the registry's, or the one a file records of its base).
         what: What it holds, for messages (``"codec 'hyperprior'"``).
         how_to_get: How a user gets the file, appended to the not-found message.
 
     Raises:
         WeightsNotFoundError: The file is not there.
-        WeightsChecksumError: Its sha256 differs from the registry's.
+        WeightsChecksumError: Its sha256 differs from the expected one.
     """
     if not path.is_file():
         raise WeightsNotFoundError(
@@ -110,16 +115,41 @@ def verify_file(path: Path, sha256: str | None, what: str, how_to_get: str) -> P
         )
     digest = sha256_file(path)
     if sha256 is None or digest != sha256:
-        raise WeightsChecksumError(f"{path} has sha256 {digest}, the registry expects {sha256}")
+        raise WeightsChecksumError(f"{path} has sha256 {digest}, expected {sha256}")
     return path
 
 
 def read_tensors(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
-    """The metadata and tensors of a safetensors file (no pickle).
+    """The metadata and tensors of a safetensors weight file (no pickle), with its base's.
+
+    A file exported with a base (``train.codec.export --base``) leaves out the tensors it shares
+    bit for bit with an earlier release and names them in its metadata: ``base`` (a file in the
+    same folder), ``base_sha256`` and ``base_tensors`` (JSON list of names). Those are read
+    from the base, once its sha256 is verified; the result is the whole state.
 
     Raises:
-        WeightsError: Not a readable safetensors file.
+        WeightsError: Not a readable safetensors file, or a base entry that is malformed or
+            lacks a tensor it should hold.
+        WeightsNotFoundError: The base file is not there.
+        WeightsChecksumError: The base file's sha256 differs from the recorded one.
     """
+    metadata, tensors = _read_file(path)
+    if BASE_KEY not in metadata:
+        return metadata, tensors
+    base, names = _base_entry(metadata, path)
+    base_path = verify_file(
+        path.parent / base, metadata[BASE_KEY + "_sha256"], f"{path.name}'s base",
+        "the base ships with the weights that name it; restore it from weights/",
+    )
+    _, shared = read_tensors(base_path)
+    missing = sorted(set(names) - set(shared))
+    if missing:
+        raise WeightsError(f"{path}: its base {base} lacks {missing[:3]}")
+    return metadata, {**{name: shared[name] for name in names}, **tensors}
+
+
+def _read_file(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
+    """The metadata and tensors stored in one safetensors file."""
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file  # torch: only when a model is loaded
 
@@ -129,6 +159,22 @@ def read_tensors(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
         return metadata, load_file(str(path))
     except (SafetensorError, OSError) as error:
         raise WeightsError(f"{path} is not a readable safetensors file: {error}") from None
+
+
+def _base_entry(metadata: dict[str, str], path: Path) -> tuple[str, list[str]]:
+    """The base file name and the tensor names a weight file takes from it, checked."""
+    base = metadata[BASE_KEY]
+    try:
+        names = json.loads(metadata.get(BASE_KEY + "_tensors", ""))
+    except json.JSONDecodeError:
+        names = None
+    if (
+        Path(base).name != base or not base.endswith(".safetensors")
+        or BASE_KEY + "_sha256" not in metadata
+        or not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+    ):
+        raise WeightsError(f"{path}: malformed base entry in its metadata (base={base!r})")
+    return base, names
 
 
 def check_metadata(metadata: dict[str, str], expected: dict[str, str], path: Path | str) -> None:

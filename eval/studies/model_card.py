@@ -163,6 +163,14 @@ def _training_line(spec: registry.CodecSpec, record: dict) -> str:
     return f"{common}, λ ∈ [{record['lambda_range'][0]}, {record['lambda_range'][1]}]{extra}"
 
 
+def _storage_line(record: dict) -> str:
+    """Where the file takes the tensors it shares with an earlier release (``export --base``)."""
+    if not record.get("base"):
+        return ""
+    return (f"\n- **Storage**: leaves out the tensors identical to `{record['base']}`'s and reads "
+            "them from it (that file ships beside it).")
+
+
 def card(spec: registry.CodecSpec, record: dict, results: dict) -> str:
     """The Markdown card of one weight file."""
     config = spec.config
@@ -181,7 +189,7 @@ def card(spec: registry.CodecSpec, record: dict, results: dict) -> str:
   random {record['patch_size']}² crops with random down-scaling and flips. Never Kodak.
 - **Training**: {_training_line(spec, record)}; started from
   {record.get('init_weights') or 'random initialisation'}.
-- **Hardware**: {record['hardware']}; wall time {wall_text}.
+- **Hardware**: {record['hardware']}; wall time {wall_text}.{_storage_line(record)}
 
 Kodak (24 images), whole-file {measured} on the 8-bit decoded images
 (`python -m eval.rd --dataset kodak --codecs neuralcodec-{spec.name}`):

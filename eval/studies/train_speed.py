@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file
 from tqdm import tqdm
 
 from eval.rd.bdrate import bd_rate
 from eval.rd.report import REPORTS_DIR
 from neuralcodec import registry
 from neuralcodec.models import CodecModel
+from neuralcodec.weights import read_tensors
 from train.codec.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model
 from train.codec.data import FixedImages, RandomCrops, data_root, list_images, load_uint8
 from train.codec.rd_module import RateDistortionModule
@@ -179,7 +179,7 @@ def load_weights(
     """A ``codec`` model from a safetensors file or a Lightning checkpoint (its weight average if asked)."""
     if path.suffix == ".safetensors":
         model = registry.get(codec).build()
-        model.load_state_dict(load_file(str(path)), strict=True)
+        model.load_state_dict(read_tensors(path)[1], strict=True)
         return model
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     return model_from(checkpoint, AVERAGE_PREFIX if average else MODEL_PREFIX, codec)

@@ -1,6 +1,6 @@
 """Export a Lightning checkpoint to a release weight file: the only writer of ``weights/``.
 
-``python -m train.codec.export CKPT [--codec hyperprior] [--out weights] [--hardware "..."] [--average] [--half g_a,g_s]``
+``python -m train.codec.export CKPT [--codec hyperprior] [--out weights] [--hardware "..."] [--average] [--half g_a,g_s] [--base weights/<release>]``
 
 Loads the checkpoint, strips the ``model.`` prefix, refits the entropy bottleneck's quantiles
 and bakes the CDF tables (``update(force=True, update_quantiles=True)``),
@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from neuralcodec import registry
-from neuralcodec.weights import WEIGHTS_FORMAT, sha256_file, weights_dir
+from neuralcodec.weights import BASE_KEY, WEIGHTS_FORMAT, read_tensors, sha256_file, weights_dir
 from train.codec.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model
 from train.codec.data import data_root, list_images
 
@@ -104,6 +104,7 @@ def export(
     wall_time_s: float | None = None,
     half: Sequence[str] = (),
     average: bool = False,
+    base: Path | None = None,
 ) -> Path:
     """Write ``<codec>-<sha8>.safetensors`` (+ ``.json`` training record) to ``out_dir``; return its path.
 
@@ -112,6 +113,9 @@ def export(
     in float16 leaves the bitstream untouched; the others change the weights the coder uses
     (the file is self-consistent, its rate-distortion within a measured tolerance). ``average``
     exports the run's weight average (``train.codec.optim.WeightAverage``) instead of its last weights.
+    ``base`` (a release in ``out_dir``) makes the file leave out the tensors identical to the
+    base's and name them instead (:func:`neuralcodec.weights.read_tensors`): a channel-conditional
+    release on a shipped hyperprior's fixed transforms stores only its own networks.
     """
     spec = registry.get(codec)
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
@@ -135,16 +139,37 @@ def export(
         k: v.half() if k.split(".", 1)[0] in half and v.is_floating_point() else v
         for k, v in model.state_dict().items()
     }
+    if base is not None:
+        state, metadata[BASE_KEY] = _without_shared(state, base, out_dir), base.name
+        metadata.update({
+            BASE_KEY + "_sha256": sha256_file(base),
+            BASE_KEY + "_tensors": json.dumps(sorted(set(model.state_dict()) - set(state))),
+        })
     final, digest = save_hashed(
         state, metadata, out_dir, lambda digest: f"{spec.name}-{digest[:8]}.safetensors"
     )
     record = _training_record(checkpoint, spec, hardware, wall_time_s)
-    record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"])
+    record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"], base=metadata.get(BASE_KEY))
     final.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     version = (spec.version or 0) + 1
     print(f"wrote {final}\nregistry (first in {spec.name}'s weights): "
           f"WeightsRelease({version}, {final.name!r}, {digest!r})")
     return final
+
+
+def _without_shared(state: dict[str, Tensor], base: Path, out_dir: Path) -> dict[str, Tensor]:
+    """``state`` less the tensors equal (dtype, shape, values) to those of the weight file ``base``.
+
+    Raises:
+        ValueError: ``base`` is not in ``out_dir``, where the loader looks for it.
+    """
+    if base.resolve().parent != out_dir.resolve():
+        raise ValueError(f"the base {base} must be in the output folder {out_dir}")
+    _, shared = read_tensors(base)
+    return {
+        k: v for k, v in state.items()
+        if not (k in shared and shared[k].dtype == v.dtype and torch.equal(shared[k], v))
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -157,10 +182,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wall-time-s", type=float, help="training wall time, for the card")
     parser.add_argument("--half", default="", help=f"transforms stored in float16, comma-separated, from {HALF_PARTS} (none)")
     parser.add_argument("--average", action="store_true", help="export the weight average (EMA)")
+    parser.add_argument("--base", type=Path, help="a release in --out whose identical tensors the file leaves out")
     args = parser.parse_args(argv)
     export(
         args.checkpoint, args.codec, args.out, args.hardware, args.wall_time_s,
-        [part for part in args.half.split(",") if part], args.average,
+        [part for part in args.half.split(",") if part], args.average, args.base,
     )
 
 

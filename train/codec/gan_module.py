@@ -6,15 +6,16 @@ LPIPS only; from then on a latent-conditioned discriminator joins, trained in al
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytorch_lightning as pl
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
 from torch import Tensor
 
 from neuralcodec import pixels, registry
 from neuralcodec.metrics import psnr_from_mse
 from neuralcodec.models import GenerativeHyperprior
+from neuralcodec.weights import read_tensors
 from train.codec.checkpoints import restore_model
 from train.codec.discriminator import LatentConditionedDiscriminator
 from train.codec.gan_init import from_hyperprior_state
@@ -104,9 +105,8 @@ class GenerativeModule(pl.LightningModule):
         self.rate_controller = RateController(target_bpp, initial_rate_weight, controller_step)
 
     def _load_initial(self, path: str) -> None:
-        with safe_open(path, "pt") as f:
-            source = (f.metadata() or {}).get("codec", self.spec.name)
-        state = load_file(path)
+        metadata, state = read_tensors(Path(path))
+        source = metadata.get("codec", self.spec.name)
         if source == self.spec.name:
             self.model.load_state_dict(state, strict=True)
         else:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytorch_lightning as pl
 import torch
-from safetensors.torch import load_file
 from torch import Tensor
 
 from neuralcodec import pixels, registry
 from neuralcodec.metrics import psnr_from_mse
 from neuralcodec.models import CodecModel
+from neuralcodec.weights import read_tensors
 from train.codec.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model
 from train.codec.losses import bits_per_pixel
 from train.codec.optim import WeightAverage, codec_parameters, scheduled_lr, step_codec
@@ -104,7 +106,7 @@ class RateDistortionModule(pl.LightningModule):
                 raise ValueError(f"init_weights: a list takes safetensors files only, got {files}")
             state = {}
             for file in files:
-                state.update(load_file(file))
+                state.update(read_tensors(Path(file))[1])
             if not strict:  # the parameters the files lack keep their fresh values
                 state = {**self.model.state_dict(), **state}
             self.model.load_state_dict(state, strict=True)
