@@ -273,6 +273,11 @@ CODECS: tuple[CodecSpec, ...] = (
         description="variable-rate mean-scale hyperprior, MSE-optimised, q in [1, 8]",
         weights=(
             WeightsRelease(
+                4,
+                "hyperprior-f745b009.safetensors",
+                "f745b00980029e852171fa61e4ba63689b89b0669cee59f75a6cec9fd5dcfd97",
+            ),
+            WeightsRelease(
                 3,
                 "hyperprior-337f0360.safetensors",
                 "337f036002a7c7f41b87a1e7d314de657130146de12b2ac7bdfbee0549b7fdae",
@@ -318,6 +323,11 @@ CODECS: tuple[CodecSpec, ...] = (
         description="the hyperprior's transforms with a channel-conditional entropy model "
         "(4 slices, Minnen & Singh 2020), MSE-optimised, q in [1, 8]",
         weights=(
+            WeightsRelease(
+                2,
+                "channel-conditional-cdc1c148.safetensors",
+                "cdc1c148fbba4ed44b7e0ec0f9ef434cb3bdca13b7f7c6d9291e782f6a50f5c7",
+            ),
             WeightsRelease(
                 1,
                 "channel-conditional-1d511ea5.safetensors",

@@ -117,7 +117,7 @@ def _grid_cell(codec: Codec, rgb: np.ndarray, quality: float | None, target_bpp:
 def make_grid(paths: dict[str, Path], gan_quality: float, out: Path) -> list[dict[str, Any]]:
     """Draw the crops grid into ``out``; returns what each cell shows (codec, image, bpp, LPIPS)."""
     gan = make_codec(GAN)
-    columns: list[tuple[str, Codec | None, float | None]] = [  # label, codec, rate factor
+    candidates: list[tuple[str, Codec | None, float | None]] = [  # label, codec, rate factor
         ("original", None, None),
         ("ours, GAN", gan, None),
         ("HEVC 4:4:4 (BPG-class)", make_codec("hevc-444"), 1.0),
@@ -125,6 +125,13 @@ def make_grid(paths: dict[str, Path], gan_quality: float, out: Path) -> list[dic
         ("ours, MSE, 2x bits", make_codec("neuralcodec-hyperprior"), 2.0),
         ("JPEG 4:2:0", make_codec("jpeg-420"), 1.0),
     ]
+    columns = []
+    for label, codec, factor in candidates:
+        reason = None if codec is None else codec.unavailable_reason()
+        if reason is None:
+            columns.append((label, codec, factor))
+        else:
+            print(f"grid: leaving out {label!r}: {reason}")
     fig, axes = plt.subplots(len(GRID_CROPS), len(columns), figsize=(2.3 * len(columns), 2.55 * len(GRID_CROPS)),
                              dpi=130, squeeze=False)
     cells = []

@@ -55,6 +55,11 @@ CASES: tuple[GoldenCase, ...] = (
     GoldenCase(
         "channel-conditional-q2.5-rgba-45x31", "channel-conditional", 2.5, "1d511ea5", "RGBA", (101, 53, 146, 84)
     ),
+    GoldenCase("hyperprior-f745b009-q6-67x45", "hyperprior", 6.0, "f745b009", "RGB", (220, 170, 287, 215)),
+    GoldenCase(
+        "channel-conditional-cdc1c148-q3-67x45", "channel-conditional", 3.0, "cdc1c148", "RGB",
+        (220, 170, 287, 215),
+    ),
 )
 
 
