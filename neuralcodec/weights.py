@@ -21,6 +21,7 @@ import hashlib
 import importlib.resources
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WEIGHTS_FORMAT",
-    "BASE_KEY",
     "weights_dir",
     "weights_path",
     "heads_dir",
@@ -42,14 +42,15 @@ __all__ = [
     "weights_id",
     "verify_file",
     "read_tensors",
+    "base_metadata",
     "check_metadata",
     "load_state",
     "load_model",
 ]
 
 WEIGHTS_FORMAT = "neuralcodec-weights-1"
-#: Metadata key naming the file a weight file takes its shared tensors from (see read_tensors).
-BASE_KEY = "base"
+# Metadata of a file that takes tensors from a base release (see read_tensors, base_metadata).
+_BASE, _BASE_SHA256, _BASE_TENSORS = "base", "base_sha256", "base_tensors"
 _ENV = "NEURALCODEC_WEIGHTS"
 _PACKAGE_DATA = "_weights"
 
@@ -134,11 +135,11 @@ def read_tensors(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
         WeightsChecksumError: The base file's sha256 differs from the recorded one.
     """
     metadata, tensors = _read_file(path)
-    if BASE_KEY not in metadata:
+    if _BASE not in metadata:
         return metadata, tensors
     base, names = _base_entry(metadata, path)
     base_path = verify_file(
-        path.parent / base, metadata[BASE_KEY + "_sha256"], f"{path.name}'s base",
+        path.parent / base, metadata[_BASE_SHA256], f"{path.name}'s base",
         "the base ships with the weights that name it; restore it from weights/",
     )
     _, shared = read_tensors(base_path)
@@ -146,6 +147,11 @@ def read_tensors(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
     if missing:
         raise WeightsError(f"{path}: its base {base} lacks {missing[:3]}")
     return metadata, {**{name: shared[name] for name in names}, **tensors}
+
+
+def base_metadata(base: Path, names: Iterable[str]) -> dict[str, str]:
+    """The metadata entries of a file that takes the tensors ``names`` from the release ``base``."""
+    return {_BASE: base.name, _BASE_SHA256: sha256_file(base), _BASE_TENSORS: json.dumps(sorted(names))}
 
 
 def _read_file(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
@@ -163,14 +169,14 @@ def _read_file(path: Path) -> tuple[dict[str, str], dict[str, Tensor]]:
 
 def _base_entry(metadata: dict[str, str], path: Path) -> tuple[str, list[str]]:
     """The base file name and the tensor names a weight file takes from it, checked."""
-    base = metadata[BASE_KEY]
+    base = metadata[_BASE]
     try:
-        names = json.loads(metadata.get(BASE_KEY + "_tensors", ""))
+        names = json.loads(metadata.get(_BASE_TENSORS, ""))
     except json.JSONDecodeError:
         names = None
     if (
         Path(base).name != base or not base.endswith(".safetensors")
-        or BASE_KEY + "_sha256" not in metadata
+        or _BASE_SHA256 not in metadata
         or not isinstance(names, list) or not all(isinstance(n, str) for n in names)
     ):
         raise WeightsError(f"{path}: malformed base entry in its metadata (base={base!r})")

@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from neuralcodec import registry
-from neuralcodec.weights import BASE_KEY, WEIGHTS_FORMAT, read_tensors, sha256_file, weights_dir
+from neuralcodec.weights import WEIGHTS_FORMAT, base_metadata, read_tensors, sha256_file, weights_dir
 from train.codec.checkpoints import AVERAGE_PREFIX, MODEL_PREFIX, restore_model
 from train.codec.data import data_root, list_images
 
@@ -140,16 +140,14 @@ def export(
         for k, v in model.state_dict().items()
     }
     if base is not None:
-        state, metadata[BASE_KEY] = _without_shared(state, base, out_dir), base.name
-        metadata.update({
-            BASE_KEY + "_sha256": sha256_file(base),
-            BASE_KEY + "_tensors": json.dumps(sorted(set(model.state_dict()) - set(state))),
-        })
+        state = _without_shared(state, base, out_dir)
+        metadata.update(base_metadata(base, set(model.state_dict()) - set(state)))
     final, digest = save_hashed(
         state, metadata, out_dir, lambda digest: f"{spec.name}-{digest[:8]}.safetensors"
     )
     record = _training_record(checkpoint, spec, hardware, wall_time_s)
-    record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"], base=metadata.get(BASE_KEY))
+    record.update(weights_file=final.name, sha256=digest, git_sha=metadata["git_sha"],
+                  base=base.name if base is not None else None)
     final.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     version = (spec.version or 0) + 1
     print(f"wrote {final}\nregistry (first in {spec.name}'s weights): "
