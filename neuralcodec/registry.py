@@ -273,6 +273,11 @@ CODECS: tuple[CodecSpec, ...] = (
         description="variable-rate mean-scale hyperprior, MSE-optimised, q in [1, 8]",
         weights=(
             WeightsRelease(
+                5,
+                "hyperprior-523e2bd0.safetensors",
+                "523e2bd01020aaa708626545d94512c18d0c22f4efde62002a528b41f625768e",
+            ),
+            WeightsRelease(
                 4,
                 "hyperprior-f745b009.safetensors",
                 "f745b00980029e852171fa61e4ba63689b89b0669cee59f75a6cec9fd5dcfd97",
@@ -323,6 +328,11 @@ CODECS: tuple[CodecSpec, ...] = (
         description="the hyperprior's transforms with a channel-conditional entropy model "
         "(4 slices, Minnen & Singh 2020), MSE-optimised, q in [1, 8]",
         weights=(
+            WeightsRelease(
+                3,
+                "channel-conditional-5d1f3a69.safetensors",
+                "5d1f3a691103cc82f9b2d8c34a6d8549f6d4f5282204f5c8d922b83ea6d43447",
+            ),
             WeightsRelease(
                 2,
                 "channel-conditional-cdc1c148.safetensors",

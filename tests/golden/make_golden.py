@@ -60,6 +60,11 @@ CASES: tuple[GoldenCase, ...] = (
         "channel-conditional-cdc1c148-q3-67x45", "channel-conditional", 3.0, "cdc1c148", "RGB",
         (220, 170, 287, 215),
     ),
+    GoldenCase("hyperprior-523e2bd0-q7-67x45", "hyperprior", 7.0, "523e2bd0", "RGB", (220, 170, 287, 215)),
+    GoldenCase(
+        "channel-conditional-5d1f3a69-q5-67x45", "channel-conditional", 5.0, "5d1f3a69", "RGB",
+        (220, 170, 287, 215),
+    ),
 )
 
 
