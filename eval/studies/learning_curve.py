@@ -129,9 +129,11 @@ def report() -> Path:
     bd = [p["bd_rate_vs_jpeg"] for p in points]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(hours, bd, "o-", color="black", label="hyperprior checkpoints")
-    for p in points:
+    for p in points:  # releases labelled above right of their point, checkpoints below left
+        shipped = "shipped" in p["label"]
         ax.annotate(p["label"], (p["hours"], p["bd_rate_vs_jpeg"]), textcoords="offset points",
-                    xytext=(4, 4), fontsize=7)
+                    xytext=(4, 4) if shipped else (-4, -11), ha="left" if shipped else "right",
+                    fontsize=7)
     target, fit = projection(points), _power_law(points)
     if target is not None and fit is not None:
         slope, intercept = fit
@@ -140,6 +142,8 @@ def report() -> Path:
                 label=f"power-law fit: 0 % at {target:.0f} h")
     ax.axhline(0, color="tab:red", lw=1, label="JPEG 4:2:0 (Pillow)")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
     ax.set_xlabel("training hours, cumulative (2-core CPU unless labelled)")
     ax.set_ylabel(f"BD-rate vs JPEG (%), Kodak first {NUM_IMAGES}")
     ax.grid(True, which="both", alpha=0.3)
