@@ -123,6 +123,7 @@ def report() -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import ScalarFormatter
 
     points = _load()["points"]
     hours = [p["hours"] for p in points]
@@ -130,7 +131,7 @@ def report() -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(hours, bd, "o-", color="black", label="hyperprior checkpoints")
     for p in points:  # releases labelled above right of their point, checkpoints below left
-        shipped = "shipped" in p["label"]
+        shipped = p["source"].endswith(".safetensors")
         ax.annotate(p["label"], (p["hours"], p["bd_rate_vs_jpeg"]), textcoords="offset points",
                     xytext=(4, 4) if shipped else (-4, -11), ha="left" if shipped else "right",
                     fontsize=7)
@@ -142,8 +143,8 @@ def report() -> Path:
                 label=f"power-law fit: 0 % at {target:.0f} h")
     ax.axhline(0, color="tab:red", lw=1, label="JPEG 4:2:0 (Pillow)")
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(ScalarFormatter())
     ax.set_xlabel("training hours, cumulative (2-core CPU unless labelled)")
     ax.set_ylabel(f"BD-rate vs JPEG (%), Kodak first {NUM_IMAGES}")
     ax.grid(True, which="both", alpha=0.3)
